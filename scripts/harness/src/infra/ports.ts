@@ -1,0 +1,51 @@
+import net from 'node:net';
+
+/** True when nothing listens on 127.0.0.1:port and we could bind it. */
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** True when something accepts connections on host:port. */
+export function isListening(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+const taken = new Set<number>();
+
+/**
+ * Free ports for private instances. They come from 20000-32767, below the kernel's ephemeral range,
+ * so an outgoing connection cannot grab one between this check and the server's bind. A server
+ * that still loses a race fails to start, and its starter retries with new ports.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const p = 20000 + Math.floor(Math.random() * 12768);
+    if (taken.has(p) || ports.includes(p)) continue;
+    if (await isPortFree(p)) ports.push(p);
+  }
+  for (const p of ports) taken.add(p);
+  return ports;
+}
+
+export function releasePorts(ports: number[]): void {
+  for (const p of ports) taken.delete(p);
+}
+
+export function hostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
+}

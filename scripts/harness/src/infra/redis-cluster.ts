@@ -1,0 +1,173 @@
+import path from 'node:path';
+import { run, signal, sleep, waitFor } from './processes.ts';
+import { type RedisNodeRecord, startRedisNode, stopRedisNode, stopRedisNodeSync } from './redis-node.ts';
+import { infoFields, redisCall } from './resp.ts';
+
+export interface RedisClusterRecord {
+  dir: string;
+  nodes: RedisNodeRecord[];
+}
+
+export interface RedisClusterLayout {
+  masters: number;
+  replicasPerMaster: number;
+}
+
+export const addr = (port: number): string => `127.0.0.1:${port}`;
+
+/** Starts `ports.length` bare nodes in parallel; on any failure stops the ones that came up. */
+export async function startRedisNodesIn(
+  dir: string,
+  ports: number[],
+  busPorts: number[],
+): Promise<RedisNodeRecord[]> {
+  const results = await Promise.allSettled(
+    ports.map((p, i) => startRedisNode(p, busPorts[i]!, path.join(dir, 'redis', String(p)))),
+  );
+  const nodes = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(nodes.map(stopRedisNode));
+    throw failed.reason;
+  }
+  return nodes;
+}
+
+/** Starts the nodes, joins them into a cluster and waits until it is fully usable. */
+export async function createRedisCluster(
+  dir: string,
+  layout: RedisClusterLayout,
+  ports: number[],
+  busPorts: number[],
+): Promise<RedisClusterRecord> {
+  const count = layout.masters * (1 + layout.replicasPerMaster);
+  if (layout.masters < 3) throw new Error('a Redis Cluster needs at least 3 masters');
+  if (ports.length !== count || busPorts.length !== count)
+    throw new Error(`need ${count} ports and bus ports`);
+  const rec: RedisClusterRecord = { dir, nodes: await startRedisNodesIn(dir, ports, busPorts) };
+  try {
+    await run('redis-cli', [
+      ...['--cluster', 'create', ...ports.map(addr)],
+      ...['--cluster-replicas', String(layout.replicasPerMaster), '--cluster-yes'],
+    ]);
+    await waitClusterHealthy(rec, 30_000);
+    return rec;
+  } catch (e) {
+    await stopRedisCluster(rec);
+    throw e;
+  }
+}
+
+export interface ClusterNodeView {
+  address: string;
+  port: number;
+  role: 'master' | 'replica';
+  failed: boolean;
+  slots: number;
+}
+
+/** CLUSTER NODES as seen by one live node. */
+export async function clusterNodes(port: number): Promise<ClusterNodeView[]> {
+  const text = String(await redisCall(port, ['CLUSTER', 'NODES']));
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const f = line.split(' ');
+      const address = f[1]!.split('@')[0]!;
+      const flags = f[2]!.split(',');
+      const slots = f.slice(8).reduce((n, range) => {
+        if (range.startsWith('[')) return n;
+        const [a, b] = range.split('-').map(Number);
+        return n + (b === undefined ? 1 : b - a! + 1);
+      }, 0);
+      return {
+        address,
+        port: Number(address.split(':')[1]),
+        role: flags.includes('master') ? 'master' : 'replica',
+        failed: flags.includes('fail') || flags.includes('fail?') || flags.includes('noaddr'),
+        slots,
+      } satisfies ClusterNodeView;
+    });
+}
+
+/** Problems that keep the cluster from being usable; empty when it is healthy. */
+export async function clusterProblems(rec: RedisClusterRecord): Promise<string[]> {
+  const problems: string[] = [];
+  for (const n of rec.nodes) {
+    try {
+      const info = infoFields(String(await redisCall(n.port, ['CLUSTER', 'INFO'])));
+      if (info.get('cluster_state') !== 'ok')
+        problems.push(`${addr(n.port)}: cluster_state:${info.get('cluster_state')}`);
+      const repl = infoFields(String(await redisCall(n.port, ['INFO', 'replication'])));
+      if (repl.get('role') === 'slave' && repl.get('master_link_status') !== 'up') {
+        problems.push(`${addr(n.port)}: master_link_status:${repl.get('master_link_status')}`);
+      }
+    } catch (e) {
+      problems.push(`${addr(n.port)}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  if (problems.length === 0) {
+    const check = await run('redis-cli', ['--cluster', 'check', addr(rec.nodes[0]!.port)], {
+      allowFail: true,
+    });
+    if (check.code !== 0 || /\[ERR\]|\[WARNING\]/.test(check.stdout)) {
+      problems.push(
+        `redis-cli --cluster check: ${check.stdout
+          .split('\n')
+          .filter((l) => /ERR|WARN/.test(l))
+          .join('; ')}`,
+      );
+    }
+  }
+  return problems;
+}
+
+export async function waitClusterHealthy(rec: RedisClusterRecord, timeoutMs = 30_000): Promise<void> {
+  let last: string[] = [];
+  try {
+    await waitFor(
+      'the Redis Cluster to be healthy',
+      async () => {
+        last = await clusterProblems(rec);
+        return last.length === 0;
+      },
+      timeoutMs,
+      50,
+    );
+  } catch {
+    throw new Error(`Redis Cluster not healthy after ${timeoutMs} ms: ${last.join(', ')}`);
+  }
+}
+
+/** Addresses of the masters that currently serve slots, as a live node sees them. */
+export async function currentMasters(rec: RedisClusterRecord): Promise<string[]> {
+  for (const n of rec.nodes) {
+    try {
+      const view = await clusterNodes(n.port);
+      return view.filter((v) => v.role === 'master' && !v.failed && v.slots > 0).map((v) => v.address);
+    } catch {
+      // that node is down: ask the next one
+    }
+  }
+  throw new Error('no Redis node answers');
+}
+
+/** SIGKILLs one node, as a crash would. */
+export async function killRedisNode(
+  rec: RedisClusterRecord | { nodes: RedisNodeRecord[] },
+  port: number,
+): Promise<void> {
+  const node = rec.nodes.find((n) => n.port === port);
+  if (!node) throw new Error(`no node on port ${port}`);
+  signal(node.proc, 'SIGKILL');
+  await sleep(5);
+}
+
+export async function stopRedisCluster(rec: { nodes: RedisNodeRecord[] }): Promise<void> {
+  await Promise.all(rec.nodes.map(stopRedisNode));
+}
+
+export function stopRedisClusterSync(rec: { nodes: RedisNodeRecord[] }): void {
+  for (const n of rec.nodes) stopRedisNodeSync(n);
+}
