@@ -1,0 +1,98 @@
+import { Router, type RouterMiddleware } from '@koa/router';
+import type { KitContext, KitState, Middleware } from './context.ts';
+import { jsonBody } from './json-body.ts';
+import { badRequest, type FieldError, methodNotAllowed, notFound, unprocessable } from './problem.ts';
+import type { Route } from './route.ts';
+import { timeout } from './timeout.ts';
+import { fieldErrors } from './validation.ts';
+
+export interface RouterOptions {
+  bodyLimitBytes: number;
+  requestTimeoutMs: number;
+}
+
+/** The `route` label and span name of requests that matched no route. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/**
+ * Mounts routes: each gets its timeout, its own middleware, body parsing and validation, then
+ * its handler. Requests that match no route get 404, a known path with another method 405.
+ */
+export function routes(list: Route[], options: RouterOptions): Middleware {
+  const router = new Router<KitState>();
+  const seen = new Set<string>();
+  for (const route of list) {
+    const key = `${route.method} ${route.path}`;
+    if (seen.has(key)) throw new Error(`route declared twice: ${key}`);
+    seen.add(key);
+    const chain: Middleware[] = [labelRoute(route.path)];
+    const ms = route.timeoutMs ?? options.requestTimeoutMs;
+    if (ms > 0) chain.push(timeout(ms));
+    chain.push(...(route.use ?? []));
+    if (route.body) chain.push(jsonBody(options.bodyLimitBytes));
+    chain.push(handle(route));
+    router.register(route.path, [route.method], chain as unknown as RouterMiddleware<KitState>[], {
+      name: route.name,
+    });
+  }
+  const dispatch = router.routes() as unknown as Middleware;
+  const allowed = router.allowedMethods() as unknown as Middleware;
+  return async (ctx, next) => {
+    await dispatch(ctx, () => allowed(ctx, next));
+    if (ctx.status === 405)
+      throw methodNotAllowed((ctx.response.get('Allow') || '').split(/,\s*/).filter(Boolean));
+    if (ctx.status === 404 && ctx.body == null) throw notFound(`no route for ${ctx.method} ${ctx.path}`);
+  };
+}
+
+function labelRoute(path: string): Middleware {
+  return async (ctx, next) => {
+    ctx.state.route = path;
+    await next();
+  };
+}
+
+type Part = 'params' | 'query' | 'body';
+
+/** Validates every part, so one answer names all offending fields, in the body and elsewhere. */
+function validate(route: Route, ctx: KitContext): Record<Part, unknown> {
+  const input: Record<Part, unknown> = {
+    params: (ctx as unknown as { params: unknown }).params,
+    query: ctx.query,
+    body: ctx.request.body,
+  };
+  const output: Record<Part, unknown> = { params: undefined, query: undefined, body: undefined };
+  const errors: FieldError[] = [];
+  for (const part of ['params', 'query', 'body'] as const) {
+    const schema = route[part];
+    if (!schema) continue;
+    const result = schema.safeParse(input[part]);
+    if (result.success) output[part] = result.data;
+    else errors.push(...fieldErrors(part, result.error));
+  }
+  if (errors.some((error) => error.in !== 'body')) throw badRequest('invalid request parameters', errors);
+  if (errors.length > 0) throw unprocessable('request body failed validation', errors);
+  return output;
+}
+
+const replyWith = (status: number, body?: unknown, headers?: Record<string, string>) => ({
+  status,
+  body,
+  ...(headers ? { headers } : {}),
+});
+
+function handle(route: Route): Middleware {
+  return async (ctx: KitContext) => {
+    const { params, query, body } = validate(route, ctx);
+    const result = (await route.handler({ params, query, body, ctx, reply: replyWith })) as
+      | { status: number; body?: unknown; headers?: Record<string, string> }
+      | undefined;
+    if (!result) return;
+    if (!(result.status in route.responses)) {
+      throw new Error(`route ${route.name} answered ${result.status}, which it does not declare`);
+    }
+    if (result.headers) ctx.set(result.headers);
+    ctx.status = result.status;
+    if (result.body !== undefined) ctx.body = result.body;
+  };
+}

@@ -1,0 +1,35 @@
+import type { Middleware } from './context.ts';
+import { Problem } from './problem.ts';
+
+/**
+ * Answers 503 when the rest of the chain takes longer than `ms`, and aborts `ctx.state.signal`
+ * so outgoing calls made with it stop too. The handler's own promise is left to settle.
+ */
+export function timeout(ms: number): Middleware {
+  return async (ctx, next) => {
+    const controller = new AbortController();
+    const onClose = () => controller.abort(new Error('client closed the connection'));
+    ctx.req.once('close', onClose);
+    ctx.state.signal = controller.signal;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const problem = new Problem(503, {
+          title: 'Request Timeout',
+          detail: `the request took longer than ${ms} ms`,
+          message: `request timed out after ${ms} ms`,
+        });
+        controller.abort(problem);
+        reject(problem);
+      }, ms);
+    });
+    const work = next();
+    work.catch(() => {});
+    try {
+      await Promise.race([work, expired]);
+    } finally {
+      clearTimeout(timer);
+      ctx.req.off('close', onClose);
+    }
+  };
+}
