@@ -1,0 +1,108 @@
+import { execFile } from 'node:child_process';
+import { Cluster } from 'ioredis';
+import { NodePool } from '../../src/controllers/rediscluster/node-client.ts';
+import type { DesiredCluster } from '../../src/controllers/rediscluster/plan.ts';
+import { type ReconcileResult, reconcileRedisCluster } from '../../src/controllers/rediscluster/reconcile.ts';
+
+/** Reconciles until done, failing loudly with the last plan when the deadline passes. */
+export async function converge(
+  pool: NodePool,
+  desired: DesiredCluster,
+  budgetMs = 30_000,
+): Promise<ReconcileResult> {
+  const r = await reconcileRedisCluster(pool, desired, { budgetMs, pollMs: 50 });
+  if (!r.done) {
+    throw new Error(`not converged: phase ${r.plan.phase}: ${JSON.stringify(r.plan.steps)} ${r.error ?? ''}`);
+  }
+  return r;
+}
+
+export function clusterClient(nodes: readonly string[]): Cluster {
+  return new Cluster(
+    nodes.map((a) => ({
+      host: a.slice(0, a.lastIndexOf(':')),
+      port: Number(a.slice(a.lastIndexOf(':') + 1)),
+    })),
+    { maxRedirections: 64, retryDelayOnMoved: 10, retryDelayOnClusterDown: 100, retryDelayOnTryAgain: 50 },
+  );
+}
+
+/** Writes `count` keys through a cluster client, pipelined per node. */
+export async function writeKeys(client: Cluster, prefix: string, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 1000) {
+    await Promise.all(
+      Array.from({ length: Math.min(1000, count - i) }, (_, j) =>
+        client.set(`${prefix}:${i + j}`, `v${i + j}`),
+      ),
+    );
+  }
+}
+
+/** Keys that do not read back with their value. */
+export async function missingKeys(client: Cluster, prefix: string, count: number): Promise<string[]> {
+  const missing: string[] = [];
+  for (let i = 0; i < count; i += 1000) {
+    const keys = Array.from({ length: Math.min(1000, count - i) }, (_, j) => i + j);
+    const values = await Promise.all(keys.map((k) => client.get(`${prefix}:${k}`)));
+    values.forEach((v, j) => {
+      if (v !== `v${keys[j]}`) missing.push(`${prefix}:${keys[j]}`);
+    });
+  }
+  return missing;
+}
+
+/**
+ * A client doing reads and writes in a closed loop until stopped; every failed command counts.
+ * Written keys are checked at the end by the caller through `written`.
+ */
+export function startLoad(client: Cluster, prefix: string, concurrency = 8) {
+  let running = true;
+  const stats = { ops: 0, errors: 0, lastError: '' as string, written: 0 };
+  const workers = Array.from({ length: concurrency }, async (_, w) => {
+    let i = 0;
+    while (running) {
+      const key = `${prefix}:${w}:${i % 500}`;
+      try {
+        if (i % 2 === 0) {
+          await client.set(key, `w${i}`);
+        } else {
+          await client.get(`${prefix}:${w}:${(i - 1) % 500}`);
+        }
+        stats.ops++;
+      } catch (e) {
+        stats.errors++;
+        stats.lastError = e instanceof Error ? e.message : String(e);
+      }
+      i++;
+    }
+  });
+  return {
+    stats,
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+      return stats;
+    },
+  };
+}
+
+export { NodePool };
+
+/** `redis-cli --cluster check`: an independent opinion on the cluster's health. */
+export async function redisCliCheck(address: string): Promise<{ ok: boolean; output: string }> {
+  const r = await new Promise<{ code: number; out: string }>((resolve) => {
+    execFile('redis-cli', ['--cluster', 'check', address], (err, stdout) => {
+      resolve({ code: err ? 1 : 0, out: String(stdout) });
+    });
+  });
+  return { ok: r.code === 0 && !/\[ERR\]|\[WARNING\]/.test(r.out), output: r.out };
+}
+
+/** CLUSTER INFO's cluster_state of every node. */
+export async function clusterStates(pool: NodePool, nodes: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    nodes.map(
+      async (a) => /cluster_state:(\w+)/.exec(String(await pool.call(a, 'CLUSTER', 'INFO')))?.[1] ?? '?',
+    ),
+  );
+}
