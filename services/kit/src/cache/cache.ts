@@ -1,0 +1,241 @@
+import type { Counter, Gauge } from 'prom-client';
+import type { Health } from '../health.ts';
+import { Metrics } from '../metrics.ts';
+import { type RedisCluster, withTimeout } from '../redis.ts';
+import { SingleFlight } from './single-flight.ts';
+
+export type CacheResult = 'hit' | 'miss' | 'error' | 'bypass';
+
+export interface CacheOptions {
+  redis: RedisCluster;
+  /** Namespace for every key this cache writes (no braces: they would change the hash slot). */
+  prefix?: string;
+  /** TTL when a call gives none. */
+  ttlMs?: number;
+  /** Each TTL is stretched by up to this fraction, at random, so entries filled together expire apart. */
+  jitter?: number;
+  /** Upper bound on one Redis round trip; past it the request is served from the loader. */
+  timeoutMs?: number;
+  /** After a Redis failure, requests skip Redis for this long before trying it again. */
+  cooldownMs?: number;
+  /** The service's metrics; without it the cache's metrics are kept but not exported. */
+  metrics?: Metrics;
+}
+
+export interface GetOptions {
+  ttlMs?: number;
+  /** Tags for `invalidateTag`, e.g. `items` or `item:42`. */
+  tags?: string[];
+}
+
+export interface CacheCheck {
+  status: 'ok' | 'degraded';
+  detail?: string;
+}
+
+/** Atomically takes a tag's members and drops the set: fills after this land in a fresh set. */
+const POP_TAG = `local m = redis.call('SMEMBERS', KEYS[1])
+redis.call('DEL', KEYS[1])
+return m`;
+
+/** Adds a member to a tag set and keeps the set alive at least as long as that member. */
+const ADD_TAG = `redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1`;
+
+/**
+ * Read-through cache on the Redis Cluster.
+ *
+ * - Concurrent requests for one key share one Redis read and, on a miss, one load (in-process single-flight).
+ * - Entries can carry tags; `invalidateTag` drops every entry filed under it, whatever slot it lives in.
+ * - Redis is an optimisation, never a dependency: on an error or a timeout the request is served by the
+ *   loader, the cache reports itself degraded and skips Redis for `cooldownMs`, then tries again and
+ *   recovers on the first success.
+ */
+export class Cache {
+  readonly #redis: RedisCluster;
+  readonly #prefix: string;
+  readonly #ttlMs: number;
+  readonly #jitter: number;
+  readonly #timeoutMs: number;
+  readonly #cooldownMs: number;
+  readonly #flights = new SingleFlight<{ value: unknown; result: CacheResult }>();
+  readonly #requests: Counter<'result'>;
+  readonly #degradedGauge: Gauge;
+  #bypassUntil = 0;
+  #degraded = false;
+  #lastError: string | undefined;
+  /** Bumped by every invalidation; a fill that raced one is not written back. */
+  #generation = 0;
+
+  constructor(options: CacheOptions) {
+    this.#redis = options.redis;
+    this.#prefix = options.prefix ?? '';
+    if (/[{}]/.test(this.#prefix)) throw new Error('cache prefix must not contain braces');
+    this.#ttlMs = options.ttlMs ?? 60_000;
+    this.#jitter = options.jitter ?? 0.1;
+    this.#timeoutMs = options.timeoutMs ?? 250;
+    this.#cooldownMs = options.cooldownMs ?? 1_000;
+    const metrics = options.metrics ?? new Metrics({ service: 'souk', defaultMetrics: false });
+    this.#requests = metrics.counter(
+      'souk_cache_requests_total',
+      'Cache lookups by outcome: hit, miss, error (Redis failed, served by the loader), bypass (Redis skipped while degraded)',
+      ['result'],
+    );
+    this.#degradedGauge = metrics.gauge(
+      'souk_cache_degraded',
+      '1 while the cache serves from the loader because Redis failed',
+    );
+    for (const result of ['hit', 'miss', 'error', 'bypass'] as const) this.#requests.inc({ result }, 0);
+  }
+
+  /** The Redis key of an entry; its hash tag is the whole cache key. */
+  keyOf(key: string): string {
+    return `${this.#prefix}v:{${key}}`;
+  }
+
+  tagKeyOf(tag: string): string {
+    return `${this.#prefix}t:{${tag}}`;
+  }
+
+  get degraded(): boolean {
+    return this.#degraded;
+  }
+
+  /** The cached value of `key`, or `loader()`'s, which is cached unless it is `undefined`. */
+  async get<T>(key: string, loader: () => Promise<T>, options: GetOptions = {}): Promise<T> {
+    if (Date.now() < this.#bypassUntil) {
+      this.#requests.inc({ result: 'bypass' });
+      const { value } = await this.#flights.do(`load:${key}`, async () => ({
+        value: await loader(),
+        result: 'bypass',
+      }));
+      return value as T;
+    }
+    const { value, result } = await this.#flights.do(key, () => this.#readThrough(key, loader, options));
+    this.#requests.inc({ result });
+    return value as T;
+  }
+
+  async set(key: string, value: unknown, options: GetOptions = {}): Promise<void> {
+    await this.#write(key, value, options);
+  }
+
+  /** Drops entries by key. Safe across slots: one DEL per key. */
+  async invalidate(...keys: string[]): Promise<void> {
+    this.#generation++;
+    for (const key of keys) this.#flights.forget(key);
+    await this.#guard(Promise.all(keys.map((key) => this.#redis.del(this.keyOf(key)))));
+  }
+
+  /** Drops every entry filed under any of `tags`. */
+  async invalidateTag(...tags: string[]): Promise<void> {
+    this.#generation++;
+    await this.#guard(
+      Promise.all(
+        tags.map(async (tag) => {
+          const members = (await this.#redis.eval(POP_TAG, 1, this.tagKeyOf(tag))) as string[];
+          await Promise.all(members.map((member) => this.#redis.del(member)));
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Readiness: `degraded` (never down: the service still answers from the database) while Redis fails.
+   * While degraded, the check itself probes Redis, so an idle service also notices the recovery.
+   */
+  async check(): Promise<CacheCheck> {
+    if (this.#degraded && Date.now() >= this.#bypassUntil) {
+      try {
+        await this.#probe();
+        this.#healthy();
+      } catch (err) {
+        this.#failed(err);
+      }
+    }
+    return this.#degraded
+      ? { status: 'degraded', detail: `redis unavailable: ${this.#lastError ?? 'unknown error'}` }
+      : { status: 'ok' };
+  }
+
+  /** Adds a non-critical `cache` check to /readyz: Redis trouble makes the service degraded, not unready. */
+  registerHealth(health: Health, name = 'cache'): void {
+    health.register(
+      name,
+      async () => {
+        const state = await this.check();
+        if (state.status !== 'ok') throw new Error(state.detail);
+      },
+      { critical: false },
+    );
+  }
+
+  async #readThrough(
+    key: string,
+    loader: () => Promise<unknown>,
+    options: GetOptions,
+  ): Promise<{ value: unknown; result: CacheResult }> {
+    const generation = this.#generation;
+    let cached: string | null;
+    try {
+      cached = await withTimeout(this.#redis.get(this.keyOf(key)), this.#timeoutMs);
+      this.#healthy();
+    } catch (err) {
+      this.#failed(err);
+      return { value: await loader(), result: 'error' };
+    }
+    if (cached !== null) return { value: JSON.parse(cached), result: 'hit' };
+    const value = await loader();
+    if (value !== undefined && generation === this.#generation) {
+      // Awaited, so a request arriving right after this one finds the entry rather than loading again.
+      await this.#write(key, value, options).catch(() => {});
+    }
+    return { value, result: 'miss' };
+  }
+
+  async #write(key: string, value: unknown, options: GetOptions): Promise<void> {
+    const base = options.ttlMs ?? this.#ttlMs;
+    const ttl = Math.max(1, Math.round(base * (1 + this.#jitter * Math.random())));
+    const redisKey = this.keyOf(key);
+    const writes: Promise<unknown>[] = [this.#redis.set(redisKey, JSON.stringify(value), 'PX', ttl)];
+    for (const tag of options.tags ?? []) {
+      writes.push(this.#redis.eval(ADD_TAG, 1, this.tagKeyOf(tag), redisKey, String(ttl)));
+    }
+    await this.#guard(Promise.all(writes));
+  }
+
+  async #guard<T>(work: Promise<T>): Promise<T> {
+    try {
+      const result = await withTimeout(work, this.#timeoutMs);
+      this.#healthy();
+      return result;
+    } catch (err) {
+      this.#failed(err);
+      throw err;
+    }
+  }
+
+  async #probe(): Promise<void> {
+    const masters = this.#redis.nodes('master');
+    if (masters.length === 0) throw new Error('no master known');
+    const info = await withTimeout(masters[0]!.cluster('INFO') as Promise<string>, this.#timeoutMs);
+    if (!info.includes('cluster_state:ok')) throw new Error('cluster_state is not ok');
+    await Promise.all(masters.map((node) => withTimeout(node.ping(), this.#timeoutMs)));
+  }
+
+  #healthy(): void {
+    if (!this.#degraded) return;
+    this.#degraded = false;
+    this.#degradedGauge.set(0);
+  }
+
+  #failed(err: unknown): void {
+    this.#lastError = err instanceof Error ? err.message : String(err);
+    this.#bypassUntil = Date.now() + this.#cooldownMs;
+    if (this.#degraded) return;
+    this.#degraded = true;
+    this.#degradedGauge.set(1);
+  }
+}
