@@ -34,6 +34,8 @@ export class Breakers {
   constructor(
     readonly options: BreakerOptions,
     metrics: Metrics,
+    /** Which errors count against the target; others (a caller's abort, a bad call) pass through. */
+    private readonly isFailure: (error: unknown) => boolean = () => true,
   ) {
     this.#state = metrics.gauge(
       'souk_circuit_breaker_state',
@@ -69,6 +71,7 @@ export class Breakers {
       resetTimeout: this.options.resetTimeoutMs,
       rollingCountTimeout: this.options.rollingWindowMs,
       name: target,
+      errorFilter: (error: unknown) => !this.isFailure(error),
     });
     const record = (state: keyof typeof BreakerState) => () => {
       this.#state.set({ target }, BreakerState[state]);

@@ -68,7 +68,11 @@ export class HttpClient {
       headers: options.headers ?? {},
       ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     };
-    this.breakers = new Breakers({ ...DEFAULT_BREAKER, ...options.breaker }, options.metrics);
+    this.breakers = new Breakers(
+      { ...DEFAULT_BREAKER, ...options.breaker },
+      options.metrics,
+      (error) => error instanceof UpstreamError,
+    );
   }
 
   get(url: string, options?: RequestOptions): Promise<Response> {
@@ -150,7 +154,11 @@ export class HttpClient {
         } catch (error) {
           if (timeout.aborted) throw new UpstreamTimeoutError(origin, timeoutMs, error);
           if (signal?.aborted) throw signal.reason ?? error;
-          throw new UpstreamUnreachableError(origin, error);
+          // undici reports network failures as "fetch failed" with the cause; anything else is a bad call.
+          if (error instanceof TypeError && error.message === 'fetch failed') {
+            throw new UpstreamUnreachableError(origin, error);
+          }
+          throw error;
         }
         if (res.status >= 500)
           throw new UpstreamStatusError(origin, res.status, await res.text().catch(() => ''));
