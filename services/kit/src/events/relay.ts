@@ -1,0 +1,368 @@
+import { context, type Span, SpanKind, trace } from '@opentelemetry/api';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import pg from 'pg';
+import { backoffDelay } from '../backoff.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Shutdown } from '../shutdown.ts';
+import { extractContext, injectContext } from '../spans.ts';
+import { tracer } from '../tracing.ts';
+import { Header } from './envelope.ts';
+import { orderedProducer } from './kafka.ts';
+import { type EventMetrics, eventMetrics } from './metrics.ts';
+import { Wakeup } from './wakeup.ts';
+
+/**
+ * The outbox is split into this many shards by hash of aggregate id. A relay publishes only the
+ * shards it holds a session advisory lock on, so two replicas never publish rows of one aggregate
+ * at once, and each aggregate's rows leave in sequence order. Fixed: replicas of different
+ * versions must agree on it.
+ */
+export const OUTBOX_SHARDS = 16;
+/** Advisory-lock class ids (the first int of the two-int form): one per shard, one per live relay. */
+const SHARD_LOCK = 0x534f_4b31;
+const MEMBER_LOCK = 0x534f_4b32;
+
+export interface OutboxRow {
+  seq: string;
+  topic: string;
+  aggregateId: string;
+  eventId: string;
+  type: string;
+  version: string;
+  envelope: string;
+  headers: Record<string, string>;
+}
+
+interface Log {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface OutboxRelayOptions {
+  /** The service's primary. The relay keeps one connection of its own (locks, LISTEN). */
+  databaseUrl: string;
+  kafka: Kafka;
+  /** Maps a contract's logical topic to the real one (e.g. a per-test prefix). */
+  resolveTopic?: (topic: string) => string;
+  /** Rows per publish. */
+  batchSize?: number;
+  /** Polls this often even without a notification, as a safety net. */
+  pollIntervalMs?: number;
+  /** How often shards are rebalanced across the live relays. */
+  rebalanceIntervalMs?: number;
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Sent rows older than this are deleted (every `pruneIntervalMs`). */
+  retentionMs?: number;
+  pruneIntervalMs?: number;
+  /** Time `stop()` gives pending rows to go out before giving up. */
+  flushTimeoutMs?: number;
+  metrics?: Metrics;
+  logger?: Log;
+  /** Registers `stop()` in the 'relays' phase. */
+  shutdown?: Shutdown;
+  /** Seams to stop the relay between its steps, for crash tests. */
+  hooks?: {
+    beforePublish?(rows: OutboxRow[]): Promise<void> | void;
+    afterPublish?(rows: OutboxRow[]): Promise<void> | void;
+  };
+}
+
+const silent: Log = { info() {}, warn() {}, error() {} };
+
+/**
+ * Publishes the outbox to Kafka: it wakes on NOTIFY from the outbox trigger (and polls slowly as a
+ * safety net), publishes pending rows of its shards in sequence order keyed by aggregate id, then
+ * marks them sent. A failure leaves the rows pending and retries with backoff, so after a crash or a
+ * broker outage an event goes out at least once; consumers deduplicate by event id.
+ */
+export class OutboxRelay {
+  readonly #o: Required<
+    Pick<
+      OutboxRelayOptions,
+      | 'batchSize'
+      | 'pollIntervalMs'
+      | 'rebalanceIntervalMs'
+      | 'retentionMs'
+      | 'pruneIntervalMs'
+      | 'flushTimeoutMs'
+      | 'resolveTopic'
+    >
+  > &
+    OutboxRelayOptions;
+  readonly #metrics: EventMetrics;
+  readonly #log: Log;
+  readonly #wakeup = new Wakeup();
+  readonly #producer: Producer;
+  #client: pg.Client | undefined;
+  #held = new Set<number>();
+  #member = 0;
+  #loop: Promise<void> | undefined;
+  #stopping = false;
+  #flushDeadline = 0;
+  #lastRebalance = 0;
+  #lastPrune = 0;
+  #lastPendingCount = 0;
+  #producerConnected = false;
+
+  constructor(options: OutboxRelayOptions) {
+    this.#o = {
+      batchSize: 500,
+      pollIntervalMs: 1_000,
+      rebalanceIntervalMs: 1_000,
+      retentionMs: 24 * 3600_000,
+      pruneIntervalMs: 60_000,
+      flushTimeoutMs: 10_000,
+      resolveTopic: (topic) => topic,
+      ...options,
+    };
+    this.#metrics = eventMetrics(options.metrics);
+    this.#log = options.logger ?? silent;
+    this.#producer = orderedProducer(options.kafka);
+    options.shutdown?.register('outbox relay', () => this.stop(), {
+      phase: 'relays',
+      timeoutMs: this.#o.flushTimeoutMs + 2_000,
+    });
+  }
+
+  /** The shards this relay currently publishes. */
+  get shards(): number[] {
+    return [...this.#held].sort((a, b) => a - b);
+  }
+
+  start(): void {
+    if (this.#loop) throw new Error('outbox relay already started');
+    this.#loop = this.#run();
+  }
+
+  /** Publishes what is pending (up to `flushTimeoutMs`), then releases its shards and disconnects. */
+  async stop(): Promise<void> {
+    if (!this.#loop) return;
+    if (!this.#stopping) {
+      this.#stopping = true;
+      this.#flushDeadline = Date.now() + this.#o.flushTimeoutMs;
+      this.#wakeup.poke();
+    }
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    try {
+      while (true) {
+        const flushing = this.#stopping;
+        if (flushing && Date.now() > this.#flushDeadline) {
+          this.#log.warn({ pending: this.#lastPendingCount }, 'outbox flush timed out');
+          break;
+        }
+        let stage = 'connect';
+        try {
+          const client = await this.#connect();
+          stage = 'rebalance';
+          await this.#maintain(client);
+          stage = 'fetch';
+          const rows = this.#held.size > 0 ? await this.#fetch(client) : [];
+          if (rows.length > 0) {
+            await this.#o.hooks?.beforePublish?.(rows);
+            stage = 'publish';
+            await this.#publish(rows);
+            await this.#o.hooks?.afterPublish?.(rows);
+            stage = 'mark';
+            await client.query('UPDATE "souk_outbox" SET "sent_at" = now() WHERE "seq" = ANY($1::bigint[])', [
+              rows.map((r) => r.seq),
+            ]);
+          }
+          failures = 0;
+          if (rows.length === this.#o.batchSize) continue;
+          if (flushing) break;
+          if (rows.length === 0 || this.#held.size === 0) await this.#wakeup.wait(this.#o.pollIntervalMs);
+        } catch (error) {
+          failures++;
+          this.#metrics.relayErrors.inc({ stage });
+          this.#log.warn({ err: error, stage, failures }, 'outbox relay step failed');
+          if (stage === 'connect' || stage === 'rebalance' || stage === 'fetch' || stage === 'mark') {
+            await this.#disconnectDb();
+          }
+          if (flushing && Date.now() > this.#flushDeadline) break;
+          await this.#wakeup.wait(
+            backoffDelay(failures - 1, {
+              baseMs: this.#o.backoff?.initialMs ?? 100,
+              maxMs: this.#o.backoff?.maxMs ?? 5_000,
+            }),
+          );
+        }
+      }
+    } finally {
+      await this.#disconnectDb();
+      if (this.#producerConnected) await this.#producer.disconnect().catch(() => {});
+      this.#metrics.relayShards.set(0);
+    }
+  }
+
+  async #connect(): Promise<pg.Client> {
+    if (!this.#producerConnected) {
+      await this.#producer.connect();
+      this.#producerConnected = true;
+    }
+    if (this.#client) return this.#client;
+    const client = new pg.Client({
+      connectionString: this.#o.databaseUrl,
+      application_name: 'souk-outbox-relay',
+    });
+    client.on('error', () => {
+      if (this.#client === client) this.#client = undefined;
+      client.end().catch(() => {});
+    });
+    client.on('notification', () => this.#wakeup.poke());
+    await client.connect();
+    try {
+      await client.query('LISTEN souk_outbox');
+      for (let i = 0; i < 5 && this.#member === 0; i++) {
+        const candidate = 1 + Math.floor(Math.random() * 0x7fff_fffe);
+        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+          MEMBER_LOCK,
+          candidate,
+        ]);
+        if (rows[0]?.ok) this.#member = candidate;
+      }
+      if (this.#member === 0) throw new Error('could not take a relay membership lock');
+    } catch (error) {
+      await client.end().catch(() => {});
+      this.#member = 0;
+      throw error;
+    }
+    this.#client = client;
+    this.#held.clear();
+    this.#lastRebalance = 0;
+    return client;
+  }
+
+  /** Closing the session releases every advisory lock it held, so another relay can take over. */
+  async #disconnectDb(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    this.#held.clear();
+    this.#member = 0;
+    this.#metrics.relayShards.set(0);
+    if (client) await client.end().catch(() => {});
+  }
+
+  async #maintain(client: pg.Client): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastRebalance >= this.#o.rebalanceIntervalMs) {
+      this.#lastRebalance = now;
+      await this.#rebalance(client);
+      const { rows } = await client.query<{ n: string }>(
+        'SELECT count(*) AS n FROM "souk_outbox" WHERE "sent_at" IS NULL',
+      );
+      this.#lastPendingCount = Number(rows[0]?.n ?? 0);
+      this.#metrics.outboxPending.set(this.#lastPendingCount);
+    }
+    if (now - this.#lastPrune >= this.#o.pruneIntervalMs && !this.#stopping) {
+      this.#lastPrune = now;
+      await client.query(
+        `DELETE FROM "souk_outbox" WHERE "seq" IN (
+           SELECT "seq" FROM "souk_outbox" WHERE "sent_at" < now() - make_interval(secs => $1) LIMIT 10000)`,
+        [this.#o.retentionMs / 1000],
+      );
+    }
+  }
+
+  /**
+   * Every live relay holds a membership lock; each aims at its fair share of the shards, giving up
+   * extras (only between batches, when nothing of theirs is in flight) and taking free ones.
+   */
+  async #rebalance(client: pg.Client): Promise<void> {
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks
+       WHERE locktype = 'advisory' AND granted AND classid = $1::int::oid AND objsubid = 2
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [MEMBER_LOCK],
+    );
+    const members = Math.max(1, rows[0]?.n ?? 1);
+    const fair = this.#stopping ? this.#held.size : Math.ceil(OUTBOX_SHARDS / members);
+    for (const shard of [...this.#held].sort((a, b) => b - a)) {
+      if (this.#held.size <= fair) break;
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [SHARD_LOCK, shard]);
+      this.#held.delete(shard);
+    }
+    const offset = this.#member % OUTBOX_SHARDS;
+    for (let i = 0; i < OUTBOX_SHARDS && this.#held.size < fair; i++) {
+      const shard = (offset + i) % OUTBOX_SHARDS;
+      if (this.#held.has(shard)) continue;
+      const res = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [
+        SHARD_LOCK,
+        shard,
+      ]);
+      if (res.rows[0]?.ok) this.#held.add(shard);
+    }
+    this.#metrics.relayShards.set(this.#held.size);
+  }
+
+  async #fetch(client: pg.Client): Promise<OutboxRow[]> {
+    const all = this.#held.size === OUTBOX_SHARDS;
+    const { rows } = await client.query<OutboxRow>(
+      `SELECT "seq"::text AS seq, "topic", "aggregate_id" AS "aggregateId", "event_id"::text AS "eventId",
+              "event_type" AS "type", "envelope"->>'version' AS "version", "envelope"::text AS envelope, "headers"
+       FROM "souk_outbox"
+       WHERE "sent_at" IS NULL ${all ? '' : `AND ("key_hash" & 2147483647) % ${OUTBOX_SHARDS} = ANY($2::int[])`}
+       ORDER BY "seq" LIMIT $1`,
+      all ? [this.#o.batchSize] : [this.#o.batchSize, [...this.#held]],
+    );
+    return rows;
+  }
+
+  async #publish(rows: OutboxRow[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    const spans: Span[] = [];
+    for (const row of rows) {
+      const topic = this.#o.resolveTopic(row.topic);
+      const parent = extractContext(row.headers, context.active());
+      const span = tracer().startSpan(
+        `send ${topic}`,
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.destination.name': topic,
+            'messaging.operation.type': 'send',
+            'messaging.message.id': row.eventId,
+          },
+        },
+        parent,
+      );
+      spans.push(span);
+      const message: Message = {
+        key: row.aggregateId,
+        value: row.envelope,
+        headers: {
+          ...injectContext<Record<string, string>>({}, trace.setSpan(parent, span)),
+          [Header.eventId]: row.eventId,
+          [Header.eventType]: row.type,
+          [Header.eventVersion]: row.version,
+          [Header.contentType]: 'application/json',
+        },
+      };
+      let list = byTopic.get(topic);
+      if (!list) {
+        list = [];
+        byTopic.set(topic, list);
+      }
+      list.push(message);
+    }
+    const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    try {
+      await this.#producer.sendBatch({ acks: -1, topicMessages });
+    } catch (error) {
+      for (const span of spans) {
+        span.recordException(error as Error);
+        span.end();
+      }
+      throw error;
+    }
+    for (const span of spans) span.end();
+    for (const { topic, messages } of topicMessages) {
+      this.#metrics.outboxPublished.inc({ topic }, messages.length);
+    }
+  }
+}
