@@ -106,3 +106,5 @@ export async function clusterStates(pool: NodePool, nodes: readonly string[]): P
     ),
   );
 }
+
+export { waitFor } from '@souk/harness/infra/processes';

@@ -111,8 +111,10 @@ export async function migrateSlots(
 }
 
 /**
- * Abandons a half-done migration of one slot: keys that reached another node go back to the
- * owner (the owner's copy wins where both have one), then every node drops its open state.
+ * Abandons a half-done migration of one slot: the owner stops redirecting to the target (it
+ * would answer ASK to the keys coming back), keys that reached another node return to the owner,
+ * the owner's copy winning where both have one, then every node drops its open state. Keys on
+ * their way back are briefly invisible to clients; this is a repair path, not a routine one.
  */
 export async function rollbackSlot(
   pool: NodePool,
@@ -123,6 +125,7 @@ export async function rollbackSlot(
 ): Promise<number> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   let moved = 0;
+  await pool.call(owner, 'CLUSTER', 'SETSLOT', slot, 'STABLE');
   for (const node of others) {
     for (;;) {
       const keys = (await pool.call(
@@ -147,6 +150,5 @@ export async function rollbackSlot(
     }
     await pool.call(node, 'CLUSTER', 'SETSLOT', slot, 'STABLE');
   }
-  await pool.call(owner, 'CLUSTER', 'SETSLOT', slot, 'STABLE');
   return moved;
 }

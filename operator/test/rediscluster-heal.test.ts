@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startRedisNodes } from '@souk/harness/infra';
+import { freePorts, releasePorts } from '@souk/harness/infra/ports';
+import { startRedisNode, stopRedisNode } from '@souk/harness/infra/redis-node';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { observeTopology } from '../src/controllers/rediscluster/cluster-state.ts';
+import { splitAddress } from '../src/controllers/rediscluster/node-client.ts';
+import { clusterClient, converge, NodePool, redisCliCheck, writeKeys } from './support/rediscluster.ts';
+
+const test = suite('rediscluster heal: a replaced pod comes back empty with a new node id');
+
+test('a killed replica replaced by an empty node on the same port is forgotten and re-replicated', async () => {
+  const redis = await startRedisNodes(6);
+  const pool = new NodePool();
+  const client = clusterClient(redis.nodes);
+  let replacement: Awaited<ReturnType<typeof startRedisNode>> | undefined;
+  let busPorts: number[] = [];
+  try {
+    const desired = { nodes: redis.nodes, masters: 3, replicasPerMaster: 1 };
+    await converge(pool, desired);
+    await writeKeys(client, 'h', 2000);
+    const before = await observeTopology(pool, redis.nodes);
+    const victim = before.nodes.find((n) => n.self?.flags.includes('slave'));
+    assert.ok(victim?.self);
+    const oldId = victim.self.id;
+    const masterId = victim.self.masterId as string;
+
+    await redis.killNode(splitAddress(victim.address).port);
+    // The pod comes back at the same address with an empty data dir, hence a new node id.
+    busPorts = await freePorts(1);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'souk-rediscluster-heal-'));
+    replacement = await startRedisNode(splitAddress(victim.address).port, busPorts[0] as number, dir);
+
+    const r = await converge(pool, desired);
+    const kinds = r.applied.map((s) => s.kind);
+    assert.equal(kinds, ['forget', 'meet', 'replicate']);
+
+    const after = await observeTopology(pool, redis.nodes);
+    const reborn = after.nodes.find((n) => n.address === victim.address);
+    assert.ok(reborn?.self);
+    assert.is.not(reborn.self.id, oldId, 'a new node id');
+    assert.is(reborn.self.masterId, masterId, 'it replicates the master that had lost its replica');
+    assert.ok(reborn.masterLinkUp);
+    const master = after.nodes.find((n) => n.self?.id === masterId);
+    assert.is(reborn.keys, master?.keys, 'it holds a full copy of its master');
+    for (const n of after.nodes) {
+      assert.ok(!n.view.some((e) => e.id === oldId), `${n.address} forgot the old id`);
+      assert.is(n.view.length, 6);
+    }
+    const check = await redisCliCheck(victim.address);
+    assert.ok(check.ok, check.output);
+  } finally {
+    client.disconnect();
+    await pool.close();
+    if (replacement) await stopRedisNode(replacement);
+    releasePorts(busPorts);
+    await redis.stop();
+  }
+});
+
+test.run();
