@@ -8,8 +8,11 @@ import { Problem } from './problem.ts';
 export function timeout(ms: number): Middleware {
   return async (ctx, next) => {
     const controller = new AbortController();
-    const onClose = () => controller.abort(new Error('client closed the connection'));
-    ctx.req.once('close', onClose);
+    // The response closes without finishing when the client went away mid-request.
+    const onClose = () => {
+      if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
+    };
+    ctx.res.once('close', onClose);
     ctx.state.signal = controller.signal;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -29,7 +32,7 @@ export function timeout(ms: number): Middleware {
       await Promise.race([work, expired]);
     } finally {
       clearTimeout(timer);
-      ctx.req.off('close', onClose);
+      ctx.res.off('close', onClose);
     }
   };
 }

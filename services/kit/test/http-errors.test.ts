@@ -68,7 +68,32 @@ const routes = [
       return { status: 200 };
     },
   }),
+  defineRoute({
+    method: 'POST',
+    path: '/signal',
+    name: 'signal',
+    body: z.object({ waitMs: z.number().int().max(1000) }),
+    responses: {
+      200: { description: 'Whether the signal was aborted', body: z.object({ aborted: z.boolean() }) },
+    },
+    handler: async ({ body, ctx, reply }) => {
+      await new Promise((resolve) => setTimeout(resolve, body.waitMs));
+      return reply(200, { aborted: ctx.state.signal?.aborted ?? true });
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/hang',
+    name: 'hang',
+    responses: { 200: { description: 'never' } },
+    handler: async ({ ctx }) => {
+      await new Promise((resolve) => ctx.state.signal?.addEventListener('abort', resolve));
+      clientGone = String((ctx.state.signal?.reason as Error).message);
+      return undefined;
+    },
+  }),
 ];
+let clientGone = '';
 
 const kit = await startKit(routes, { env: { BODY_LIMIT_BYTES: '1024' } });
 
@@ -219,6 +244,24 @@ errors('a request over its timeout is a 503 and its signal is aborted', async ()
   assert.is(res.status, 503);
   const body = await problemOf(res);
   assert.match(String(body['detail']), /100 ms/);
+});
+
+errors('the signal stays live after the body is read, and aborts when the client goes away', async () => {
+  const res = await fetch(`${kit.url}/signal`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ waitMs: 50 }),
+  });
+  assert.equal(await res.json(), { aborted: false });
+
+  const controller = new AbortController();
+  const pending = fetch(`${kit.url}/hang`, { signal: controller.signal }).catch((e: unknown) => e);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  controller.abort();
+  await pending;
+  const deadline = Date.now() + 5000;
+  while (!clientGone && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.is(clientGone, 'client closed the connection');
 });
 
 const headers = suite('request id and security headers');
