@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.ts';
 import { MANAGED_SELECTOR } from './controllers/labels.ts';
 import { microserviceController, OWNED } from './controllers/microservice/controller.ts';
+import { topicController } from './controllers/topic/controller.ts';
 import { Manager } from './runtime/manager.ts';
 import { gvkKey } from './runtime/resources.ts';
 
@@ -35,5 +36,6 @@ export function createOperator(kubeConfig: KubeConfig, cfg: OperatorConfig, log?
       : undefined,
   });
   mgr.add(microserviceController(mgr, { defaultBootstrapServers: cfg.kafkaBootstrap, workers: cfg.workers }));
+  mgr.add(topicController(mgr, { defaultBootstrapServers: cfg.kafkaBootstrap }));
   return mgr;
 }

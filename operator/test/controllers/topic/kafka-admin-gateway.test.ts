@@ -62,7 +62,7 @@ gw('creates a missing topic with the spec, then finds it in sync', async ({ brok
     replicationFactor: 3,
     config: { 'cleanup.policy': 'delete', 'retention.ms': '86400000' },
   });
-  assert.equal(await syncTopic(gateway, base), { kind: 'InSync' });
+  assert.is((await syncTopic(gateway, base)).kind, 'InSync');
 });
 
 gw('config drift made in Kafka is reverted', async ({ broker, gateway }) => {
@@ -79,7 +79,7 @@ gw('config drift made in Kafka is reverted', async ({ broker, gateway }) => {
     'cleanup.policy': 'delete',
     'retention.ms': '86400000',
   });
-  assert.equal(await syncTopic(gateway, base), { kind: 'InSync' });
+  assert.is((await syncTopic(gateway, base)).kind, 'InSync');
 });
 
 gw('more partitions in the spec grow the topic', async ({ broker, gateway }) => {
