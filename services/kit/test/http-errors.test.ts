@@ -88,7 +88,7 @@ const routes = [
     responses: { 200: { description: 'never' } },
     handler: async ({ ctx }) => {
       await new Promise((resolve) => ctx.state.signal?.addEventListener('abort', resolve));
-      clientGone = String((ctx.state.signal?.reason as Error).message);
+      clientGone = String((ctx.state.signal?.reason as Error | undefined)?.message);
       return undefined;
     },
   }),
