@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { startKafkaMock } from '@souk/harness/infra';
+import { useSuite } from '@souk/harness/suite';
+import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { suite } from 'uvu';
+import { ItemUpdated } from '../src/events/contracts/inventory.ts';
+import { Header } from '../src/events/envelope.ts';
+import { OutboxRelay } from '../src/events/relay.ts';
+import { Metrics } from '../src/metrics.ts';
+import { InMemorySpanExporter, installTracing, tracer } from '../src/tracing.ts';
+import {
+  type Db,
+  effectConsumer,
+  effects,
+  itemId,
+  openEventsDb,
+  orderViolations,
+  waitUntil,
+  writeChange,
+} from './events-support.ts';
+
+const exporter = new InMemorySpanExporter();
+installTracing({ service: 'events-test', exporter });
+
+const s = await useSuite('kit-events-consumer');
+const kafka = new Kafka({
+  clientId: 'events-consumer-test',
+  brokers: s.kafkaBrokers,
+  logLevel: logLevel.NOTHING,
+});
+const resolveTopic = (topic: string) => s.topic(topic);
+const topic = s.topic('inventory.events');
+let db: Db;
+let relay: OutboxRelay;
+
+const test = suite('consumer');
+
+test.before(async () => {
+  db = await openEventsDb(s.databaseUrl);
+  relay = new OutboxRelay({ databaseUrl: s.databaseUrl, kafka, resolveTopic });
+  relay.start();
+});
+
+test.after(async () => {
+  await relay?.stop();
+  await db?.close();
+  await s.close();
+});
+
+/** Reads a topic from the start until `count` messages arrived. */
+async function readTopic(k: Kafka, name: string, count: number, groupId: string): Promise<KafkaMessage[]> {
+  const probe = k.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 6000 });
+  const seen: KafkaMessage[] = [];
+  await probe.connect();
+  try {
+    await probe.subscribe({ topic: name, fromBeginning: true });
+    await probe.run({
+      eachMessage: async ({ message }) => {
+        seen.push(message);
+      },
+    });
+    await waitUntil(`${count} messages on ${name}`, async () => seen.length >= count, 30_000);
+    return seen;
+  } finally {
+    await probe.disconnect();
+  }
+}
+
+const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
+
+test('a poison event is dead-lettered after N tries and its partition keeps flowing', async () => {
+  const groupId = s.groupId('poison');
+  const metrics = new Metrics({ service: 'events-test', defaultMetrics: false });
+  const tries: number[] = [];
+  const consumer = effectConsumer(
+    db,
+    { kafka, groupId, resolveTopic, maxAttempts: 3, metrics },
+    {
+      fail: (seq, attempt) => {
+        if (seq !== 2) return false;
+        tries.push(attempt);
+        return true;
+      },
+    },
+  );
+  await consumer.start();
+  const ids = [];
+  for (let i = 0; i < 5; i++) ids.push((await writeChange(db, 500)).id);
+  await waitUntil('the 4 healthy events', async () => (await effects(db, groupId)).length === 4);
+  const rows = await effects(db, groupId);
+  assert.deepEqual(
+    rows.map((r) => r.seq),
+    [1, 3, 4, 5],
+    'events after the poison one, on its partition and key, were handled',
+  );
+  assert.deepEqual(tries, [1, 2, 3]);
+  const [letter] = await readTopic(kafka, `${topic}.dlq`, 1, s.groupId('poison-dlq'));
+  assert.ok(letter);
+  assert.equal(header(letter, Header.eventId), ids[1]);
+  assert.equal(header(letter, Header.dlqAttempts), '3');
+  assert.equal(header(letter, Header.dlqTopic), topic);
+  assert.equal(header(letter, Header.dlqConsumer), groupId);
+  assert.match(header(letter, Header.dlqReason) ?? '', /handler refused seq 2/);
+  assert.ok(
+    header(letter, Header.dlqPartition) !== undefined && header(letter, Header.dlqOffset) !== undefined,
+  );
+  assert.equal(JSON.parse(String(letter.value)).id, ids[1]);
+  assert.equal(String(letter.key), itemId(500));
+  const text = await metrics.text();
+  assert.match(text, /souk_events_consumed_total\{[^}]*result="dead_lettered"[^}]*\} 1/);
+  assert.match(text, /souk_events_consumed_total\{[^}]*result="retry"[^}]*\} 3/);
+  await consumer.stop();
+});
+
+test('an invalid event goes to the dead-letter topic with the reason in its headers', async () => {
+  const groupId = s.groupId('invalid');
+  const consumer = effectConsumer(db, { kafka, groupId, resolveTopic });
+  await consumer.start();
+  const producer = kafka.producer();
+  await producer.connect();
+  const good = ItemUpdated.create(itemId(600), { itemId: itemId(600), changes: { stock: 1 } });
+  const bad = {
+    ...good,
+    id: good.id.replace(/.$/, 'f'),
+    data: { itemId: itemId(600), changes: { stock: 'many' } },
+  };
+  const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: [
+      {
+        key: itemId(600),
+        value: JSON.stringify(bad),
+        headers: { traceparent, [Header.eventType]: 'ItemUpdated' },
+      },
+      { key: itemId(600), value: '{not json', headers: { [Header.eventType]: 'ItemUpdated' } },
+      { key: itemId(600), value: JSON.stringify(good) },
+    ],
+  });
+  await producer.disconnect();
+  await waitUntil(
+    'the valid event after the invalid ones',
+    async () => (await effects(db, groupId)).length === 1,
+  );
+  const letters = (await readTopic(kafka, `${topic}.dlq`, 3, s.groupId('invalid-dlq'))).filter(
+    (m) => header(m, Header.dlqConsumer) === groupId,
+  );
+  assert.equal(letters.length, 2);
+  const [schema, json] = letters as [KafkaMessage, KafkaMessage];
+  assert.match(header(schema, Header.dlqReason) ?? '', /ItemUpdated@1 data: changes\.stock: Invalid input/);
+  assert.equal(header(schema, Header.dlqAttempts), '0');
+  assert.equal(header(schema, 'traceparent'), traceparent, 'the original headers are kept');
+  assert.equal(String(schema.value), JSON.stringify(bad));
+  assert.match(header(json, Header.dlqReason) ?? '', /not JSON/);
+  await consumer.stop();
+});
+
+test('the consumer continues the trace of the transaction that wrote the event', async () => {
+  const groupId = s.groupId('trace');
+  const consumer = effectConsumer(db, { kafka, groupId, resolveTopic });
+  await consumer.start();
+  exporter.reset();
+  let traceId = '';
+  await tracer().startActiveSpan('POST /items/:id', async (span) => {
+    traceId = span.spanContext().traceId;
+    await writeChange(db, 700);
+    span.end();
+  });
+  await waitUntil('the traced event', async () =>
+    (await effects(db, groupId)).some((r) => r.item_id === itemId(700)),
+  );
+  await waitUntil('the consumer span', async () =>
+    exporter
+      .getFinishedSpans()
+      .some((x) => x.kind === SpanKind.CONSUMER && x.spanContext().traceId === traceId),
+  );
+  const spans = exporter.getFinishedSpans().filter((x) => x.spanContext().traceId === traceId);
+  const send = spans.find((x) => x.kind === SpanKind.PRODUCER);
+  const process = spans.find((x) => x.kind === SpanKind.CONSUMER);
+  assert.ok(send && process, spans.map((x) => x.name).join(', '));
+  assert.equal(send.name, `send ${topic}`);
+  assert.equal(process.parentSpanContext?.spanId, send.spanContext().spanId);
+  assert.equal(trace.getActiveSpan(), undefined);
+  await consumer.stop();
+});
+
+test('duplicate deliveries from failed offset commits are applied once', async () => {
+  await relay.stop();
+  const mock = await startKafkaMock();
+  const privateKafka = new Kafka({
+    clientId: 'events-dup-test',
+    brokers: mock.brokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const groupId = s.groupId('duplicates');
+  const metrics = new Metrics({ service: 'events-test', defaultMetrics: false });
+  const resolve = (t: string) => `dup.${t}`;
+  const dupRelay = new OutboxRelay({
+    databaseUrl: s.databaseUrl,
+    kafka: privateKafka,
+    resolveTopic: resolve,
+  });
+  const consumer = effectConsumer(db, { kafka: privateKafka, groupId, resolveTopic: resolve, metrics });
+  try {
+    await mock.control.createTopic('dup.inventory.events', 4, 3);
+    dupRelay.start();
+    await consumer.start();
+    await consumer.joined();
+    // Every commit for a while fails; the group rejoins and the uncommitted events come again.
+    await mock.control.pushRequestErrors('OffsetCommit', [
+      ...Array(6).fill('REBALANCE_IN_PROGRESS'),
+      ...Array(6).fill('NOT_COORDINATOR'),
+    ]);
+    const written = new Set<string>();
+    for (let i = 0; i < 200; i++) written.add((await writeChange(db, 800 + (i % 10))).id);
+    const mine = async () => (await effects(db, groupId)).filter((r) => written.has(r.event_id));
+    await waitUntil('every event applied', async () => (await mine()).length >= written.size, 90_000);
+    const text = await metrics.text();
+    const duplicates = Number(/result="duplicate"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+    assert.ok(duplicates > 0, `redeliveries happened (duplicates seen: ${duplicates})`);
+    const rows = await mine();
+    assert.equal(rows.length, written.size, 'each event took effect once');
+    assert.equal(new Set(rows.map((r) => r.event_id)).size, rows.length);
+    assert.deepEqual(orderViolations(rows), []);
+  } finally {
+    await consumer.stop();
+    await dupRelay.stop();
+    await mock.stop();
+  }
+});
+
+test.run();
