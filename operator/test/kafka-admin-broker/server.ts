@@ -49,6 +49,8 @@ export interface KafkaAdminBroker {
   /** Requests received per API since start (or the last resetRequestCounts). */
   requestCounts(): Record<ApiName, number>;
   resetRequestCounts(): void;
+  /** TCP connections accepted since start, over all brokers. */
+  connectionsAccepted(): number;
   /** Stops listening and drops every connection: clients get ECONNREFUSED until goUp(). */
   goDown(): Promise<void>;
   goUp(): Promise<void>;
@@ -79,6 +81,7 @@ export async function startKafkaAdminBroker(
   const sockets = new Set<Socket>();
   const store = new TopicStore(listeners.map((l) => l.nodeId));
   const counts = new Map<number, number>();
+  let accepted = 0;
 
   const context: RequestContext = {
     store,
@@ -93,6 +96,7 @@ export async function startKafkaAdminBroker(
     new Promise<void>((resolve, reject) => {
       const server = createServer((socket) => {
         sockets.add(socket);
+        accepted++;
         socket.on('close', () => sockets.delete(socket));
         serveConnection(socket, { context, onRequest: (key) => counts.set(key, (counts.get(key) ?? 0) + 1) });
       });
@@ -143,6 +147,7 @@ export async function startKafkaAdminBroker(
       return out;
     },
     resetRequestCounts: () => counts.clear(),
+    connectionsAccepted: () => accepted,
     goDown: close,
     async goUp() {
       for (const l of listeners) if (!l.server) await listen(l);

@@ -188,6 +188,7 @@ gw('500 Topics at once are coalesced into a few requests', async ({ broker }) =>
   });
   try {
     broker.resetRequestCounts();
+    const connectionsBefore = broker.connectionsAccepted();
     const created = await Promise.all(topics.map((t) => syncTopic(gateway, t)));
     assert.ok(created.every((o) => o.kind === 'Applied'));
     const counts = broker.requestCounts();
@@ -207,6 +208,9 @@ gw('500 Topics at once are coalesced into a few requests', async ({ broker }) =>
     const bulk = broker.topics().filter((t) => t.name.startsWith('bulk.'));
     assert.ok(bulk.every((t, i) => t.config['retention.ms'] === String(3_600_000 + i)));
     assert.is(bulk.filter((t) => t.partitions.length === 3).length, 250);
+    // One admin client: a connection to the seed broker and one per broker it talks to, reused throughout.
+    const opened = broker.connectionsAccepted() - connectionsBefore;
+    assert.ok(opened <= 4, `connections are reused (${opened} opened)`);
   } finally {
     await gateway.close();
   }
