@@ -56,7 +56,7 @@ export function createApp(options: AppOptions): Koa<KitState> {
     requestId(logger),
     serverSpan(),
     httpMetrics(metrics),
-    accessLog(),
+    accessLog(kitRoutes.map((route) => route.path)),
     securityHeaders(),
   ];
   if (origins?.length || options.cors) {

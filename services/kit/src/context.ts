@@ -16,5 +16,8 @@ export interface KitState {
   signal?: AbortSignal;
 }
 
+/** The `route` label and span name of requests that matched no route. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
 export type KitContext = ParameterizedContext<KitState, DefaultContext>;
 export type Middleware = KoaMiddleware<KitState, DefaultContext>;

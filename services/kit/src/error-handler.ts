@@ -19,6 +19,11 @@ export function errorHandler(): Middleware {
     try {
       await next();
     } catch (error) {
+      if (ctx.headerSent) {
+        // Too late for a problem document: the client sees a cut response.
+        ctx.state.log.error({ err: error }, 'error after the response started');
+        return;
+      }
       const problem = toProblem(error);
       if (problem.status >= 500 && !(error instanceof Problem)) {
         const errorId = randomUUID();

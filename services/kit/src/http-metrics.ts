@@ -1,6 +1,5 @@
-import type { Middleware } from './context.ts';
+import { type Middleware, UNMATCHED_ROUTE } from './context.ts';
 import type { Metrics } from './metrics.ts';
-import { UNMATCHED_ROUTE } from './router.ts';
 
 /** Seconds; spans a fast cache hit to the request timeout. */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

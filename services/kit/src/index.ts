@@ -9,7 +9,7 @@ export {
   loadConfig,
   loadConfigOrExit,
 } from './config.ts';
-export type { KitContext, KitState, Middleware } from './context.ts';
+export { type KitContext, type KitState, type Middleware, UNMATCHED_ROUTE } from './context.ts';
 export { type CheckFunction, type CheckOptions, Health, type Readiness } from './health.ts';
 export { HttpClient, type HttpClientOptions, isIdempotent, type RequestOptions } from './http-client.ts';
 export { createLogger, type Logger } from './logger.ts';
@@ -31,7 +31,17 @@ export {
   unprocessable,
   unsupportedMediaType,
 } from './problem.ts';
-export { defineRoute, type HttpMethod, type Reply, type Route, type RouteSpec } from './route.ts';
+export {
+  defineRoute,
+  type HttpMethod,
+  type Reply,
+  type ReplyFn,
+  type ResponseSpec,
+  type Responses,
+  type Route,
+  type RouteInput,
+  type RouteSpec,
+} from './route.ts';
 export { createService, type Listening, Service, type ServiceOptions, type StartOptions } from './service.ts';
 export { SHUTDOWN_PHASES, Shutdown, type ShutdownPhase } from './shutdown.ts';
 export {

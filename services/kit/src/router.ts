@@ -11,9 +11,6 @@ export interface RouterOptions {
   requestTimeoutMs: number;
 }
 
-/** The `route` label and span name of requests that matched no route. */
-export const UNMATCHED_ROUTE = 'unmatched';
-
 /**
  * Mounts routes: each gets its timeout, its own middleware, body parsing and validation, then
  * its handler. Requests that match no route get 404, a known path with another method 405.

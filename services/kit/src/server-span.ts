@@ -1,6 +1,5 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Middleware } from './context.ts';
-import { UNMATCHED_ROUTE } from './router.ts';
+import { type Middleware, UNMATCHED_ROUTE } from './context.ts';
 import { extractContext } from './spans.ts';
 import { tracer } from './tracing.ts';
 

@@ -287,12 +287,20 @@ headers('security headers are on every answer, errors too', async () => {
 });
 
 headers('log lines are JSON carrying the request id', async () => {
-  const res = await fetch(`${kit.url}/livez`, { headers: { 'x-request-id': 'log-check-1' } });
+  const res = await fetch(`${kit.url}/items/7`, { headers: { 'x-request-id': 'log-check-1' } });
   assert.is(res.status, 200);
   const line = kit.logs.find((l) => l['request_id'] === 'log-check-1' && l.msg === 'request');
   assert.ok(line);
-  assert.is(line?.['route'], '/livez');
+  assert.is(line?.['route'], '/items/:id');
+  assert.is(line?.['path'], '/items/7');
   assert.is(line?.['status'], 200);
+  assert.match(String(line?.['trace_id']), /^[0-9a-f]{32}$/);
+
+  await fetch(`${kit.url}/livez`, { headers: { 'x-request-id': 'log-check-2' } });
+  assert.not.ok(
+    kit.logs.some((l) => l['request_id'] === 'log-check-2'),
+    'successful probes are logged at debug only',
+  );
 });
 
 errors.after(() => {});
