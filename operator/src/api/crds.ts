@@ -126,6 +126,13 @@ export function renderCrds(): Map<string, string> {
   for (const def of KINDS) {
     out.set(`${GROUP}_${def.plural}.yaml`, HEADER + stringify(crdFor(def), { lineWidth: 0 }));
   }
+  // Lets manifests/ (and anyone else) take the CRDs as one kustomize base.
+  const kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: [...out.keys()],
+  };
+  out.set('kustomization.yaml', HEADER + stringify(kustomization));
   return out;
 }
 
