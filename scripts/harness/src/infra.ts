@@ -136,7 +136,8 @@ async function withFreshPorts<T>(count: number, start: (ports: number[]) => Prom
   throw lastError;
 }
 
-const tempDir = (kind: string) => fs.mkdtempSync(path.join(os.tmpdir(), `souk-${kind}-`));
+// The pid in the name tells whose a leftover would be.
+const tempDir = (kind: string) => fs.mkdtempSync(path.join(os.tmpdir(), `souk-${kind}-${process.pid}-`));
 
 let privateTags = 0;
 const privateTag = (kind: string) => `souk-${kind}-${process.pid}-${++privateTags}`;

@@ -1,7 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { kafkaMockBin } from './paths.ts';
-import { isAlive, type ProcessRef, spawnDaemon, terminate, terminateSync, waitFor } from './processes.ts';
+import {
+  isAlive,
+  type ProcessRef,
+  spawnDaemon,
+  sweep,
+  sweepSync,
+  terminate,
+  terminateSync,
+  waitFor,
+} from './processes.ts';
 
 /** A running souk-kafka-mock launcher (a librdkafka mock cluster with a fault-control port). */
 export interface KafkaMockRecord {
@@ -28,7 +37,7 @@ export async function startKafkaMockIn(dir: string, o: KafkaMockOptions): Promis
   fs.rmSync(out, { force: true });
   const args = ['--brokers', String(o.brokers), '--control-port', String(o.controlPort)];
   if (o.dieWithParent) args.push('--die-with-parent');
-  const proc = spawnDaemon(kafkaMockBin, args, out);
+  const proc = spawnDaemon(kafkaMockBin, args, out, { cwd: dir });
   try {
     const [bootstrap, control] = await waitFor(
       'the Kafka mock cluster',
@@ -51,8 +60,10 @@ export async function startKafkaMockIn(dir: string, o: KafkaMockOptions): Promis
 
 export async function stopKafkaMock(rec: KafkaMockRecord): Promise<void> {
   await terminate([rec.proc], 'SIGTERM', 3000);
+  await sweep(rec.dir);
 }
 
 export function stopKafkaMockSync(rec: KafkaMockRecord): void {
   terminateSync([rec.proc], 'SIGTERM', 1000);
+  sweepSync(rec.dir);
 }

@@ -41,6 +41,20 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** `count` consecutive free ports (the shared instance's layout, for testing it on other ports). */
+export async function freePortRange(count: number): Promise<number> {
+  for (;;) {
+    const first = 20000 + Math.floor(Math.random() * (12768 - count));
+    const range = Array.from({ length: count }, (_, i) => first + i);
+    if (range.some((p) => taken.has(p))) continue;
+    let free = true;
+    for (const p of range) if (!(await isPortFree(p))) free = false;
+    if (!free) continue;
+    for (const p of range) taken.add(p);
+    return first;
+  }
+}
+
 export function releasePorts(ports: number[]): void {
   for (const p of ports) taken.delete(p);
 }

@@ -86,6 +86,7 @@ function targets(rec: PgNodeRecord): { postmaster?: ProcessRef; shmId?: number }
 }
 
 function orphans(rec: PgNodeRecord): ProcessRef[] {
+  if (!rec.clusterName) return [];
   return pidsWithCmdlinePrefix(`postgres: ${rec.clusterName}: `).flatMap((pid) => {
     const startTime = startTimeOf(pid);
     return startTime ? [{ pid, startTime }] : [];

@@ -94,6 +94,32 @@ export function pidsWithCmdlinePrefix(prefix: string): number[] {
   return found.filter((p) => isAlive(p));
 }
 
+/** Pids whose working directory is `dir` or below it: every server we start works inside its own dir. */
+export function pidsWithCwdUnder(dir: string): ProcessRef[] {
+  const found: ProcessRef[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+      if (cwd !== dir && !cwd.startsWith(`${dir}/`)) continue;
+      const startTime = startTimeOf(Number(entry));
+      if (startTime && isAlive(Number(entry))) found.push({ pid: Number(entry), startTime });
+    } catch {
+      // gone meanwhile, or not ours to inspect
+    }
+  }
+  return found;
+}
+
+/** Last resort after a stop: kills whatever still runs inside `dir` (a crashed server's orphans). */
+export async function sweep(dir: string): Promise<void> {
+  await terminate(pidsWithCwdUnder(dir), 'SIGKILL');
+}
+
+export function sweepSync(dir: string): void {
+  terminateSync(pidsWithCwdUnder(dir), 'SIGKILL');
+}
+
 export interface RunResult {
   code: number;
   stdout: string;

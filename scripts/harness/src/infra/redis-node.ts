@@ -1,6 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { isAlive, type ProcessRef, spawnDaemon, terminate, terminateSync, waitFor } from './processes.ts';
+import {
+  isAlive,
+  type ProcessRef,
+  spawnDaemon,
+  sweep,
+  sweepSync,
+  terminate,
+  terminateSync,
+  waitFor,
+} from './processes.ts';
 import { redisCall } from './resp.ts';
 
 /** One cluster-enabled redis-server, not joined to anything yet. */
@@ -22,7 +31,7 @@ export async function startRedisNode(port: number, busPort: number, dir: string)
     ...['--daemonize', 'no', '--loglevel', 'warning', '--shutdown-on-sigterm', 'now'],
   ];
   const log = path.join(dir, 'redis.log');
-  const proc = spawnDaemon('redis-server', args, log);
+  const proc = spawnDaemon('redis-server', args, log, { cwd: dir });
   const rec = { port, busPort, dir, proc };
   try {
     await waitFor(
@@ -44,10 +53,12 @@ export async function startRedisNode(port: number, busPort: number, dir: string)
 
 export async function stopRedisNode(rec: RedisNodeRecord): Promise<void> {
   await terminate([rec.proc], 'SIGTERM', 3000);
+  await sweep(rec.dir);
   fs.rmSync(rec.dir, { recursive: true, force: true });
 }
 
 export function stopRedisNodeSync(rec: RedisNodeRecord): void {
   terminateSync([rec.proc], 'SIGTERM', 1000);
+  sweepSync(rec.dir);
   fs.rmSync(rec.dir, { recursive: true, force: true });
 }

@@ -7,14 +7,14 @@ import { KafkaMockControl } from './kafka-mock-control.ts';
 import { withLock, withLockSync } from './lock.ts';
 import { infraDir, infraEnvPath } from './paths.ts';
 import { isPortFree } from './ports.ts';
-import { pgNodeAlive, pgUrl, query } from './postgres-node.ts';
+import { pgNodeAlive, pgUrl, query, stopPgNode } from './postgres-node.ts';
 import {
   createPostgresPair,
   type PostgresPairRecord,
   stopPostgresPair,
   stopPostgresPairSync,
 } from './postgres-pair.ts';
-import { isAlive, type ProcessRef, refOf } from './processes.ts';
+import { isAlive, type ProcessRef, refOf, sweep } from './processes.ts';
 import {
   addr,
   clusterProblems,
@@ -166,6 +166,14 @@ async function stopComponents(s: SharedState): Promise<void> {
   ]);
 }
 
+/** Stops what runs in our directories even without a state file (it was deleted, or a start crashed). */
+async function stopStrays(): Promise<void> {
+  for (const node of ['primary', 'replica']) {
+    await stopPgNode({ dataDir: path.join(dir(), 'pg', node), port: 0, clusterName: '' });
+  }
+  for (const sub of ['pg', 'redis', 'kafka']) await sweep(path.join(dir(), sub));
+}
+
 function wipe(): void {
   for (const entry of ['pg', 'redis', 'kafka', 'state.json']) {
     fs.rmSync(path.join(dir(), entry), { recursive: true, force: true });
@@ -240,6 +248,7 @@ async function upLocked(startedBy: StartedBy): Promise<UpResult> {
       return { started: false, env };
     }
     await stopComponents(current);
+    await stopStrays();
     wipe();
   }
   const s = await startFresh(startedBy);
@@ -258,6 +267,7 @@ export async function down(): Promise<void> {
   await withLock(lockFile(), async () => {
     const s = readState();
     if (s) await stopComponents(s);
+    await stopStrays();
     wipe();
     fs.rmSync(leaseDir(), { recursive: true, force: true });
   });

@@ -19,7 +19,7 @@
  *   partition_leader <topic> <part> <broker>  partition_follower <topic> <part> <broker>
  *   coordinator <group|transaction> <key> <broker>
  *   apiversion <apikey> <min> <max>
- * SIGTERM or SIGINT destroys the cluster and exits 0.
+ * SIGTERM or SIGINT: exits 0 at once.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -390,7 +390,8 @@ int main(int argc, char **argv) {
   for (int i = 0; i < nclients; i++)
     close(clients[i].fd);
   close(lfd);
-  rd_kafka_mock_cluster_destroy(mcluster);
-  rd_kafka_destroy(rk);
-  return 0;
+  /* rd_kafka_mock_cluster_destroy() waits out its thread's 1 s poll; the mock holds nothing that
+   * outlives the process, so let the kernel close its sockets instead. */
+  fflush(NULL);
+  _exit(0);
 }
