@@ -37,7 +37,7 @@ export interface AppOptions {
  */
 export function createApp(options: AppOptions): Koa<KitState> {
   const { config, logger, metrics, health } = options;
-  const app = new Koa<KitState>({ proxy: true });
+  const app = new Koa<KitState>({ proxy: config.TRUST_PROXY });
   app.silent = true;
   app.on('error', (error: unknown) => logger.error({ err: error }, 'response error'));
 

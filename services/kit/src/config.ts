@@ -13,6 +13,11 @@ export const baseConfig = z.object({
   /** Serve /metrics on this port instead of the main one. */
   METRICS_PORT: port.optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** Trust X-Forwarded-* from the ingress (client address, protocol). Turn off when exposed directly. */
+  TRUST_PROXY: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
   /** Comma-separated origins allowed by CORS, or `*`. Unset: no CORS headers at all. */
   CORS_ORIGINS: z.string().optional(),
   BODY_LIMIT_BYTES: z.coerce

@@ -1,7 +1,14 @@
 import { Router, type RouterMiddleware } from '@koa/router';
 import type { KitContext, KitState, Middleware } from './context.ts';
 import { jsonBody } from './json-body.ts';
-import { badRequest, type FieldError, methodNotAllowed, notFound, unprocessable } from './problem.ts';
+import {
+  badRequest,
+  type FieldError,
+  methodNotAllowed,
+  notFound,
+  Problem,
+  unprocessable,
+} from './problem.ts';
 import type { Route } from './route.ts';
 import { timeout } from './timeout.ts';
 import { fieldErrors } from './validation.ts';
@@ -36,8 +43,10 @@ export function routes(list: Route[], options: RouterOptions): Middleware {
   const allowed = router.allowedMethods() as unknown as Middleware;
   return async (ctx, next) => {
     await dispatch(ctx, () => allowed(ctx, next));
-    if (ctx.status === 405)
+    if (ctx.state.route !== undefined) return;
+    if (ctx.status === 405) {
       throw methodNotAllowed((ctx.response.get('Allow') || '').split(/,\s*/).filter(Boolean));
+    }
     if (ctx.status === 404 && ctx.body == null) throw notFound(`no route for ${ctx.method} ${ctx.path}`);
   };
 }
@@ -87,6 +96,10 @@ function handle(route: Route): Middleware {
     if (!result) return;
     if (!(result.status in route.responses)) {
       throw new Error(`route ${route.name} answered ${result.status}, which it does not declare`);
+    }
+    // An error status without a body of its own still answers a problem document.
+    if (result.status >= 400 && result.body === undefined) {
+      throw new Problem(result.status, result.headers ? { headers: result.headers } : {});
     }
     if (result.headers) ctx.set(result.headers);
     ctx.status = result.status;

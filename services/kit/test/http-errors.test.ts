@@ -29,8 +29,12 @@ const routes = [
     name: 'getItem',
     params: z.object({ id: z.coerce.number().int().positive() }),
     query: z.object({ fields: z.enum(['all', 'short']).default('all') }),
-    responses: { 200: { description: 'The item', body: z.object({ id: z.number(), fields: z.string() }) } },
-    handler: ({ params, query, reply }) => reply(200, { id: params.id, fields: query.fields }),
+    responses: {
+      200: { description: 'The item', body: z.object({ id: z.number(), fields: z.string() }) },
+      404: { description: 'No such item' },
+    },
+    handler: ({ params, query, reply }) =>
+      params.id === 404 ? reply(404) : reply(200, { id: params.id, fields: query.fields }),
   }),
   defineRoute({
     method: 'GET',
@@ -194,6 +198,13 @@ errors('an unknown route is a 404', async () => {
   assert.is(res.status, 404);
   const body = await problemOf(res);
   assert.is(body['instance'], '/nothing/here');
+});
+
+errors('a handler answering an error status without a body sends a problem document', async () => {
+  const res = await fetch(`${kit.url}/items/404`);
+  assert.is(res.status, 404);
+  const body = await problemOf(res);
+  assert.is(body['detail'], undefined, 'not the no-route detail');
 });
 
 errors('a wrong method is a 405 with Allow', async () => {
