@@ -1,3 +1,26 @@
+/**
+ * @souk/kit: what every Souk service is built on. A service is mostly its own domain code:
+ *
+ *   const config = loadConfigOrExit(baseConfig.extend({ DATABASE_URL: z.url() }));
+ *   const service = createService({ config, version: '1.4.0' });
+ *   service.health.register('db', () => db.$queryRaw`SELECT 1`);            // critical: 503 when down
+ *   service.shutdown.register('db', () => db.$disconnect(), { phase: 'clients' });
+ *   const users = service.httpClient({ baseUrl: 'http://users', timeoutMs: 2000 });
+ *
+ *   const getItem = defineRoute({
+ *     method: 'GET', path: '/items/:id', name: 'getItem', summary: 'One item',
+ *     params: z.object({ id: z.uuid() }),
+ *     responses: { 200: { description: 'The item', body: Item }, 404: { description: 'No such item' } },
+ *     use: [requireToken()],
+ *     handler: async ({ params, reply }) => {
+ *       const item = await items.find(params.id);
+ *       return item ? reply(200, item) : reply(404);
+ *     },
+ *   });
+ *
+ *   await service.start({ routes: [getItem] });  // also /livez /readyz /metrics /openapi.json
+ *   service.exitOnSignals();                      // SIGTERM: drain, hooks in order, exit 0
+ */
 export { type AppOptions, createApp } from './app.ts';
 export { backoffDelay, sleep } from './backoff.ts';
 export { type BreakerOptions, BreakerState, Breakers } from './circuit-breaker.ts';
