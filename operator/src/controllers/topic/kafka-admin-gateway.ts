@@ -63,23 +63,23 @@ export class KafkaAdminGateway {
     const batch = { maxBatchSize: options.maxBatchSize ?? 200, windowMs: options.windowMs ?? 5 };
     this.describeBatcher = new MicroBatcher({
       ...batch,
-      run: (names) => this.guard(names, () => this.describeMany(names)),
+      run: (names) => this.guard(names, (admin) => this.describeMany(admin, names)),
     });
     this.createBatcher = new MicroBatcher({
       ...batch,
-      run: (items) => this.guard(items, () => this.createMany(items)),
+      run: (items) => this.guard(items, (admin) => this.createMany(admin, items)),
     });
     this.growBatcher = new MicroBatcher({
       ...batch,
-      run: (items) => this.guard(items, () => this.growMany(items)),
+      run: (items) => this.guard(items, (admin) => this.growMany(admin, items)),
     });
     this.alterBatcher = new MicroBatcher({
       ...batch,
-      run: (items) => this.guard(items, () => this.alterMany(items)),
+      run: (items) => this.guard(items, (admin) => this.alterMany(admin, items)),
     });
     this.deleteBatcher = new MicroBatcher({
       ...batch,
-      run: (names) => this.guard(names, () => this.deleteMany(names)),
+      run: (names) => this.guard(names, (admin) => this.deleteMany(admin, names)),
     });
   }
 
@@ -116,34 +116,45 @@ export class KafkaAdminGateway {
     if (this.closed) return Promise.reject(new KafkaUnavailable('the Kafka admin gateway is closed'));
     if (!this.adminPromise) {
       const admin = this.kafka.admin();
-      this.adminPromise = admin.connect().then(() => admin);
+      const connecting = admin.connect().then(() => admin);
+      this.adminPromise = connecting;
+      connecting.catch(() => this.dropAdmin(connecting));
     }
     return this.adminPromise;
   }
 
-  /** A dead connection is not reused: the next call connects afresh. */
-  private dropAdmin(): void {
-    const old = this.adminPromise;
+  /**
+   * A connection that failed is not reused: the next call connects afresh. Only the client that failed is
+   * dropped, not one a concurrent batch has already replaced it with.
+   */
+  private dropAdmin(failed: Promise<Admin>): void {
+    if (this.adminPromise !== failed) return;
     this.adminPromise = undefined;
-    old?.then((a) => a.disconnect()).catch(() => undefined);
+    failed.then((a) => a.disconnect()).catch(() => undefined);
   }
 
   /** Turns a whole-batch connectivity failure into KafkaUnavailable for every caller. */
-  private async guard<I, O>(items: readonly I[], run: () => Promise<Settled<O>[]>): Promise<Settled<O>[]> {
+  private async guard<I extends string | { readonly topicName: string }, O>(
+    items: readonly I[],
+    run: (admin: Admin) => Promise<Settled<O>[]>,
+  ): Promise<Settled<O>[]> {
+    const session = this.admin();
     try {
-      const results = await run();
-      if (results.some((r) => r.status === 'rejected' && r.reason instanceof KafkaUnavailable))
-        this.dropAdmin();
+      const results = await run(await session);
+      if (results.some((r) => r.status === 'rejected' && r.reason instanceof KafkaUnavailable)) {
+        this.dropAdmin(session);
+      }
       return results;
     } catch (err) {
-      if (isKafkaUnavailable(err)) this.dropAdmin();
-      const reason = isKafkaUnavailable(err) ? toKafkaUnavailable(err) : err;
-      return items.map(() => failed(reason));
+      if (!isKafkaUnavailable(err) && !(err instanceof KafkaUnavailable)) {
+        return items.map((item) => failed(classify(typeof item === 'string' ? item : item.topicName, err)));
+      }
+      this.dropAdmin(session);
+      return items.map(() => failed(err instanceof KafkaUnavailable ? err : toKafkaUnavailable(err)));
     }
   }
 
-  private async describeMany(names: readonly string[]): Promise<Settled<ObservedTopic>[]> {
-    const admin = await this.admin();
+  private async describeMany(admin: Admin, names: readonly string[]): Promise<Settled<ObservedTopic>[]> {
     // All topics in one Metadata request: kafkajs fails a whole Metadata call on one unknown topic.
     const metadata = await admin.fetchTopicMetadata();
     const byName = new Map(metadata.topics.map((t) => [t.name, t]));
@@ -185,9 +196,8 @@ export class KafkaAdminGateway {
     });
   }
 
-  private async createMany(items: readonly CreateAction[]): Promise<Settled<void>[]> {
+  private async createMany(admin: Admin, items: readonly CreateAction[]): Promise<Settled<void>[]> {
     const { unique, duplicate } = firstPerTopic(items);
-    const admin = await this.admin();
     const rejected = new Map<string, unknown>();
     try {
       await admin.createTopics({
@@ -215,15 +225,13 @@ export class KafkaAdminGateway {
     });
   }
 
-  private async growMany(items: readonly GrowAction[]): Promise<Settled<void>[]> {
-    const admin = await this.admin();
+  private async growMany(admin: Admin, items: readonly GrowAction[]): Promise<Settled<void>[]> {
     return this.perTopic(items, (part) =>
       admin.createPartitions({ topicPartitions: part.map((a) => ({ topic: a.topicName, count: a.to })) }),
     );
   }
 
-  private async alterMany(items: readonly AlterAction[]): Promise<Settled<void>[]> {
-    const admin = await this.admin();
+  private async alterMany(admin: Admin, items: readonly AlterAction[]): Promise<Settled<void>[]> {
     return this.perTopic(items, (part) =>
       admin.alterConfigs({
         validateOnly: false,
@@ -236,8 +244,7 @@ export class KafkaAdminGateway {
     );
   }
 
-  private async deleteMany(names: readonly string[]): Promise<Settled<void>[]> {
-    const admin = await this.admin();
+  private async deleteMany(admin: Admin, names: readonly string[]): Promise<Settled<void>[]> {
     // Deleting what is already gone is done; asking Kafka would only fail the whole batch.
     const present = new Set((await admin.fetchTopicMetadata()).topics.map((t) => t.name));
     const toDelete = names.map((topicName) => ({ topicName })).filter((a) => present.has(a.topicName));
