@@ -3,7 +3,6 @@
  * private instances on free ports, for tests that kill, promote or cut things off.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { type InfraEnv, parseEnvFile } from './infra/env-file.ts';
 import { onExit } from './infra/exit-cleanup.ts';
@@ -38,6 +37,7 @@ import {
 } from './infra/redis-cluster.ts';
 import { type RedisNodeRecord, startRedisNode, stopRedisNode } from './infra/redis-node.ts';
 import { acquire, down, release, releaseSync } from './infra/shared-instance.ts';
+import { makeTempDir } from './infra/temp-dirs.ts';
 
 export type { InfraEnv } from './infra/env-file.ts';
 export {
@@ -136,9 +136,6 @@ async function withFreshPorts<T>(count: number, start: (ports: number[]) => Prom
   throw lastError;
 }
 
-// The pid in the name tells whose a leftover would be.
-const tempDir = (kind: string) => fs.mkdtempSync(path.join(os.tmpdir(), `souk-${kind}-${process.pid}-`));
-
 let privateTags = 0;
 const privateTag = (kind: string) => `souk-${kind}-${process.pid}-${++privateTags}`;
 
@@ -156,7 +153,7 @@ export interface PostgresPair {
 
 /** A private PostgreSQL 15 primary with a streaming replica, on free ports. */
 export async function startPostgresPair(): Promise<PostgresPair> {
-  const dir = tempDir('pg');
+  const dir = makeTempDir('pg');
   try {
     const rec: PostgresPairRecord = await withFreshPorts(2, ([primaryPort, replicaPort]) =>
       createPostgresPair({
@@ -165,6 +162,7 @@ export async function startPostgresPair(): Promise<PostgresPair> {
         replicaPort: replicaPort!,
         tag: privateTag('pg'),
         maxConnections: 50,
+        dieWithParent: true,
         sharedBuffers: '32MB',
       }),
     );
@@ -217,10 +215,10 @@ export interface RedisCluster {
 export async function startRedisCluster(o: RedisClusterOptions = {}): Promise<RedisCluster> {
   const layout = { masters: o.masters ?? 3, replicasPerMaster: o.replicasPerMaster ?? 1 };
   const count = layout.masters * (1 + layout.replicasPerMaster);
-  const dir = tempDir('redis');
+  const dir = makeTempDir('redis');
   try {
     const rec: RedisClusterRecord = await withFreshPorts(count * 2, (ports) =>
-      createRedisCluster(dir, layout, ports.slice(0, count), ports.slice(count)),
+      createRedisCluster(dir, layout, ports.slice(0, count), ports.slice(count), true),
     );
     const unregister = onExit(() => {
       stopRedisClusterSync(rec);
@@ -262,7 +260,7 @@ export interface RedisNodes {
 
 /** Bare cluster-enabled redis-servers (cluster-node-timeout 1000), not joined: cluster management is up to the caller. */
 export async function startRedisNodes(count: number): Promise<RedisNodes> {
-  const dir = tempDir('redis-nodes');
+  const dir = makeTempDir('redis-nodes');
   const nodes: RedisNodeRecord[] = [];
   const unregister = onExit(() => {
     stopRedisClusterSync({ nodes });
@@ -273,7 +271,7 @@ export async function startRedisNodes(count: number): Promise<RedisNodes> {
     ports: [],
     addNode: async () => {
       const node = await withFreshPorts(2, ([port, bus]) =>
-        startRedisNode(port!, bus!, path.join(dir, 'redis', String(port))),
+        startRedisNode(port!, bus!, path.join(dir, 'redis', String(port)), true),
       );
       nodes.push(node);
       handle.nodes.push(addr(node.port));
@@ -291,7 +289,7 @@ export async function startRedisNodes(count: number): Promise<RedisNodes> {
   try {
     if (count > 0) {
       const started = await withFreshPorts(count * 2, (ports) =>
-        startRedisNodesIn(dir, ports.slice(0, count), ports.slice(count)),
+        startRedisNodesIn(dir, ports.slice(0, count), ports.slice(count), true),
       );
       nodes.push(...started);
       handle.nodes.push(...started.map((n) => addr(n.port)));
@@ -317,7 +315,7 @@ export interface KafkaMock {
 
 /** A private librdkafka mock cluster. It also dies with this process, even on SIGKILL. */
 export async function startKafkaMock(o: { brokers?: number } = {}): Promise<KafkaMock> {
-  const dir = tempDir('kafka');
+  const dir = makeTempDir('kafka');
   try {
     const rec: KafkaMockRecord = await startKafkaMockIn(dir, {
       brokers: o.brokers ?? 3,

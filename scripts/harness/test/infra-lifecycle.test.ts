@@ -14,9 +14,11 @@ import {
   pidsWithCmdlinePrefix,
   pidsWithCwdUnder,
   run,
+  waitFor,
 } from '../src/infra/processes.ts';
 import type { SharedState } from '../src/infra/shared-instance.ts';
 import { listShm } from '../src/infra/shm.ts';
+import { removeOrphanedTempDirs } from '../src/infra/temp-dirs.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'souk-lifecycle-'));
 const pgPort = await freePortRange(2);
@@ -155,6 +157,42 @@ test('private instances of a process that crashes are stopped and removed', asyn
   for (const port of used) assert.ok(await isPortFree(port), `port ${port} freed`);
   const dirs = fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('souk-') && d.includes(`-${pid}-`));
   assert.equal(dirs, [], 'temp dirs removed');
+});
+
+test('private instances of a SIGKILLed process stop by themselves; the next starter removes their dirs', async () => {
+  const r = await node('test/fixtures/killed-private.ts');
+  assert.is(r.signal, 'SIGKILL', r.stderr);
+  const {
+    pid,
+    ports: used,
+    postmasters,
+  } = JSON.parse(r.stdout.trim().split('\n')[0]!) as {
+    pid: number;
+    ports: number[];
+    postmasters: { pid: number; shmId: number }[];
+  };
+  assert.is(postmasters.length, 2);
+  await waitFor(
+    'the servers to stop',
+    async () => {
+      for (const port of used) if (!(await isPortFree(port))) return false;
+      return postmasters.every((p) => !isAlive(p.pid));
+    },
+    20_000,
+  );
+  const segments = new Set(listShm().map((s) => s.shmid));
+  for (const p of postmasters) assert.not.ok(segments.has(p.shmId), `shm ${p.shmId} removed`);
+  const ours = () =>
+    fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('souk-') && d.includes(`-${pid}-`));
+  assert.ok(ours().length > 0, 'nothing could remove the dirs yet');
+  await waitFor(
+    'the dirs to be collectable',
+    () => {
+      removeOrphanedTempDirs();
+      return ours().length === 0;
+    },
+    10_000,
+  );
 });
 
 test.run();

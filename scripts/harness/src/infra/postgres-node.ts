@@ -9,9 +9,11 @@ import {
   run,
   signal,
   sleep,
+  spawnDaemon,
   startTimeOf,
   terminate,
   terminateSync,
+  waitFor,
 } from './processes.ts';
 import { removeShm } from './shm.ts';
 
@@ -63,9 +65,41 @@ function readPostmasterPid(dataDir: string): { pid: number; shmId?: number } | u
   }
 }
 
-export async function startPgNode(rec: PgNodeRecord): Promise<PgNodeRecord> {
+/**
+ * Starts the server and waits until it accepts connections. A server that must die with us is
+ * started directly (pg_ctl would leave it without a parent to watch); the shared one by pg_ctl.
+ */
+function readPostmasterStatus(dataDir: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[7]?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startPgNode(rec: PgNodeRecord, dieWithParent = false): Promise<PgNodeRecord> {
   const log = path.join(path.dirname(rec.dataDir), `${path.basename(rec.dataDir)}.log`);
-  await asPostgres('pg_ctl', ['start', '-w', '-t', '60', '-D', rec.dataDir, '-l', log]);
+  if (dieWithParent) {
+    // SIGQUIT is an immediate shutdown, which still removes the shared memory.
+    const proc = spawnDaemon(path.join(pgBinDir, 'postgres'), ['-D', rec.dataDir], log, {
+      cwd: rec.dataDir,
+      user: 'postgres',
+      dieWithParent: 'SIGQUIT',
+    });
+    await waitFor(
+      `postgres in ${rec.dataDir}`,
+      () => {
+        if (!isAlive(proc))
+          throw new Error(`postgres exited: ${fs.readFileSync(log, 'utf8').trim().slice(-400)}`);
+        const status = readPostmasterStatus(rec.dataDir);
+        return status === 'ready' || status === 'standby';
+      },
+      60_000,
+      10,
+    );
+  } else {
+    await asPostgres('pg_ctl', ['start', '-w', '-t', '60', '-D', rec.dataDir, '-l', log]);
+  }
   const pm = readPostmasterPid(rec.dataDir);
   const startTime = pm && startTimeOf(pm.pid);
   if (!pm || !startTime) throw new Error(`postgres in ${rec.dataDir} did not stay up, see ${log}`);

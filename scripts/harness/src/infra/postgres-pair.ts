@@ -29,6 +29,8 @@ export interface PostgresPairOptions {
   /** Unique per instance: names the processes so their orphans can be found. */
   tag: string;
   maxConnections?: number;
+  /** Private instances: the servers die with this process, even of SIGKILL. */
+  dieWithParent?: boolean;
   sharedBuffers?: string;
 }
 
@@ -95,7 +97,7 @@ export async function createPostgresPair(o: PostgresPairOptions): Promise<Postgr
   try {
     await run('cp', ['-a', await pgTemplate(), rec.primary.dataDir]);
     fs.appendFileSync(path.join(rec.primary.dataDir, 'postgresql.conf'), settings(o));
-    rec.primary = await startPgNode(rec.primary);
+    rec.primary = await startPgNode(rec.primary, o.dieWithParent);
 
     await asPostgres('pg_basebackup', [
       ...['-D', rec.replica.dataDir, '-h', '127.0.0.1', '-p', String(o.primaryPort), '-U', 'postgres'],
@@ -106,7 +108,7 @@ export async function createPostgresPair(o: PostgresPairOptions): Promise<Postgr
       path.join(rec.replica.dataDir, 'postgresql.conf'),
       `\nport = ${o.replicaPort}\ncluster_name = '${o.tag}-replica'\n`,
     );
-    rec.replica = await startPgNode(rec.replica);
+    rec.replica = await startPgNode(rec.replica, o.dieWithParent);
     await verifyReplication(rec);
     return rec;
   } catch (e) {

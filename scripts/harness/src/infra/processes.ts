@@ -122,6 +122,8 @@ export function sweepSync(dir: string): void {
 
 export interface RunResult {
   code: number;
+  /** The signal that ended it, if one did. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -143,8 +145,8 @@ export function run(
       stderr += d;
     });
     child.on('error', reject);
-    child.on('close', (code) => {
-      const result = { code: code ?? -1, stdout, stderr };
+    child.on('close', (code, sig) => {
+      const result = { code: code ?? -1, signal: sig, stdout, stderr };
       if (code !== 0 && !opts.allowFail) {
         reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.trim() || stdout.trim()}`));
       } else resolve(result);
@@ -154,22 +156,44 @@ export function run(
 
 export function runSync(cmd: string, args: string[]): RunResult {
   const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  return { code: r.status ?? -1, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+export interface DaemonOptions {
+  cwd?: string;
+  /** Run as this user (when we are root). */
+  user?: string;
+  /**
+   * Signal the server gets when the process that started it dies, even of SIGKILL: private
+   * instances never outlive their test. Without it the server outlives us (the shared instance).
+   */
+  dieWithParent?: NodeJS.Signals;
 }
 
 /**
- * Starts a long-running server in its own session with output to `logFile`, so it outlives the
- * process that started it (the shared instance) and is not hit by a terminal's Ctrl-C.
+ * Starts a long-running server in its own session with output to `logFile`, so a signal to the
+ * starter's process group (Ctrl-C, a runner's kill) does not hit it. setpriv execs the server in
+ * place, so the pid is the server's own.
  */
 export function spawnDaemon(
   cmd: string,
   args: string[],
   logFile: string,
-  opts: SpawnOptions = {},
+  opts: DaemonOptions = {},
 ): ProcessRef {
+  const setpriv: string[] = [];
+  if (opts.user && process.getuid?.() === 0) {
+    setpriv.push(`--reuid=${opts.user}`, `--regid=${opts.user}`, '--init-groups');
+  }
+  if (opts.dieWithParent) setpriv.push('--pdeathsig', opts.dieWithParent);
+  const argv = setpriv.length ? ['setpriv', ...setpriv, cmd, ...args] : [cmd, ...args];
   const fd = fs.openSync(logFile, 'a');
   try {
-    const child = spawn(cmd, args, { ...opts, detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
     child.unref();
     if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
     // The pid exists from here on, but /proc may lag by a tick right after fork.

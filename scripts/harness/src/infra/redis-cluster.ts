@@ -20,9 +20,10 @@ export async function startRedisNodesIn(
   dir: string,
   ports: number[],
   busPorts: number[],
+  dieWithParent = false,
 ): Promise<RedisNodeRecord[]> {
   const results = await Promise.allSettled(
-    ports.map((p, i) => startRedisNode(p, busPorts[i]!, path.join(dir, 'redis', String(p)))),
+    ports.map((p, i) => startRedisNode(p, busPorts[i]!, path.join(dir, 'redis', String(p)), dieWithParent)),
   );
   const nodes = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -39,12 +40,16 @@ export async function createRedisCluster(
   layout: RedisClusterLayout,
   ports: number[],
   busPorts: number[],
+  dieWithParent = false,
 ): Promise<RedisClusterRecord> {
   const count = layout.masters * (1 + layout.replicasPerMaster);
   if (layout.masters < 3) throw new Error('a Redis Cluster needs at least 3 masters');
   if (ports.length !== count || busPorts.length !== count)
     throw new Error(`need ${count} ports and bus ports`);
-  const rec: RedisClusterRecord = { dir, nodes: await startRedisNodesIn(dir, ports, busPorts) };
+  const rec: RedisClusterRecord = {
+    dir,
+    nodes: await startRedisNodesIn(dir, ports, busPorts, dieWithParent),
+  };
   try {
     await run('redis-cli', [
       ...['--cluster', 'create', ...ports.map(addr)],

@@ -20,7 +20,12 @@ export interface RedisNodeRecord {
   proc: ProcessRef;
 }
 
-export async function startRedisNode(port: number, busPort: number, dir: string): Promise<RedisNodeRecord> {
+export async function startRedisNode(
+  port: number,
+  busPort: number,
+  dir: string,
+  dieWithParent = false,
+): Promise<RedisNodeRecord> {
   fs.mkdirSync(dir, { recursive: true });
   const args = [
     ...['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'no'],
@@ -31,7 +36,10 @@ export async function startRedisNode(port: number, busPort: number, dir: string)
     ...['--daemonize', 'no', '--loglevel', 'warning', '--shutdown-on-sigterm', 'now'],
   ];
   const log = path.join(dir, 'redis.log');
-  const proc = spawnDaemon('redis-server', args, log, { cwd: dir });
+  const proc = spawnDaemon('redis-server', args, log, {
+    cwd: dir,
+    ...(dieWithParent ? { dieWithParent: 'SIGTERM' as const } : {}),
+  });
   const rec = { port, busPort, dir, proc };
   try {
     await waitFor(
