@@ -306,7 +306,7 @@ export class OutboxRelay {
               "event_type" AS "type", "envelope"->>'version' AS "version", "envelope"::text AS envelope, "headers"
        FROM "souk_outbox"
        WHERE "sent_at" IS NULL ${all ? '' : `AND ("key_hash" & 2147483647) % ${OUTBOX_SHARDS} = ANY($2::int[])`}
-       ORDER BY "seq" LIMIT $1`,
+       ORDER BY "souk_outbox"."seq" LIMIT $1`,
       all ? [this.#o.batchSize] : [this.#o.batchSize, [...this.#held]],
     );
     return rows;
