@@ -130,6 +130,7 @@ export function microserviceController(
 
     if (!blocker) {
       const objs = desired(ms, refs, { serviceMonitor: await serviceMonitorServed() });
+      const stale: KubeObject[] = [];
       for (const obj of objs) {
         const cache = owned.get(gvkKey(obj));
         const live = cache?.getByName(obj.metadata.namespace, obj.metadata.name);
@@ -143,23 +144,29 @@ export function microserviceController(
         // Uncached kinds (ServiceMonitor) are applied every time: a no-op apply changes nothing server-side.
         if (cache && upToDate(obj, live)) {
           if (obj.kind === 'Deployment') current = true;
-          continue;
+        } else {
+          stale.push(obj);
         }
-        try {
-          const result = await mgr.applier.apply(obj);
-          written.push(obj.kind);
-          if (obj.kind === 'Deployment') {
-            deployment = result;
-            current = true;
+      }
+      if (!blocker) {
+        // Children are independent of each other: apply them concurrently.
+        const results = await Promise.allSettled(stale.map((obj) => mgr.applier.apply(obj)));
+        for (const [i, r] of results.entries()) {
+          const obj = stale[i]!;
+          if (r.status === 'fulfilled') {
+            written.push(obj.kind);
+            if (obj.kind === 'Deployment') {
+              deployment = r.value;
+              current = true;
+            }
+            continue;
           }
-        } catch (e) {
           // The apiserver refused what the spec asks for: the user must change the spec, retrying cannot help.
-          if (!isInvalid(e)) throw e;
-          blocker = {
+          if (!isInvalid(r.reason)) throw r.reason;
+          blocker ??= {
             reason: 'ApplyFailed',
-            message: `${obj.kind} ${obj.metadata.name}: ${(e as Error).message}`,
+            message: `${obj.kind} ${obj.metadata.name}: ${(r.reason as Error).message}`,
           };
-          break;
         }
       }
       if (!blocker) await pruneOptional(ms, objs);
