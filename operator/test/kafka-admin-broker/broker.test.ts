@@ -192,6 +192,10 @@ admin('createTopics validation errors carry the Kafka error codes', async ({ adm
       'INVALID_CONFIG',
     ],
     [{ topic: 'forbidden.topic' }, 'POLICY_VIOLATION'],
+    [
+      { topic: 'both.set', numPartitions: 2, replicaAssignment: [{ partition: 0, replicas: [0] }] },
+      'INVALID_REQUEST',
+    ],
   ];
   for (const [topic, type] of cases) {
     const err = await rejects(a.createTopics({ topics: [topic], waitForLeaders: false }));

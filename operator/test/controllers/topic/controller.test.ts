@@ -112,6 +112,23 @@ controller('drift made in Kafka is reverted by the periodic resync', async (ctx)
   });
 });
 
+controller('a config change in the spec reaches Kafka', async (ctx) => {
+  await ctx.mgr.client.mergePatch(TOPIC_GVK, NS, 'orders', {
+    spec: { config: { 'retention.ms': '86400000', 'min.insync.replicas': '2' } },
+  });
+  await eventually(
+    'config applied',
+    () => kafkaTopic(ctx, 'orders.events')?.config['min.insync.replicas'] === '2',
+  );
+  await ctx.mgr.client.mergePatch(TOPIC_GVK, NS, 'orders', {
+    spec: { config: { 'min.insync.replicas': null } },
+  });
+  await eventually('config removed', () => {
+    const c = kafkaTopic(ctx, 'orders.events')?.config;
+    return c && JSON.stringify(c) === JSON.stringify({ 'retention.ms': '86400000' });
+  });
+});
+
 controller('a partition decrease is NotSupported and Kafka is left alone', async (ctx) => {
   await ctx.mgr.client.mergePatch(TOPIC_GVK, NS, 'orders', { spec: { partitions: 6 } });
   await eventually('grown to 6', () => kafkaTopic(ctx, 'orders.events')?.partitions.length === 6);
@@ -195,6 +212,25 @@ controller('unreachable Kafka is KafkaUnavailable, then recovers', async (ctx) =
   await ctx.broker.goUp();
   await eventually('Ready after Kafka is back', async () => ready(await get(ctx, 'late'))?.status === 'True');
   assert.ok(kafkaTopic(ctx, 'late'));
+});
+
+controller('deleting while Kafka is unreachable keeps the finalizer until the topic is gone', async (ctx) => {
+  await ctx.mgr.client.create(topicResource('doomed'));
+  await eventually('created', () => kafkaTopic(ctx, 'doomed'));
+  await eventually('finalizer', async () =>
+    (await get(ctx, 'doomed'))?.metadata.finalizers?.includes(TOPIC_FINALIZER),
+  );
+  await ctx.broker.goDown();
+  await ctx.mgr.client.delete(TOPIC_GVK, NS, 'doomed');
+  const t = await eventually('KafkaUnavailable while deleting', async () => {
+    const t = await get(ctx, 'doomed');
+    return ready(t)?.reason === 'KafkaUnavailable' ? t : undefined;
+  });
+  assert.ok(t.metadata.deletionTimestamp);
+  assert.ok(t.metadata.finalizers?.includes(TOPIC_FINALIZER));
+  await ctx.broker.goUp();
+  await eventually('Topic gone', async () => (await get(ctx, 'doomed')) === undefined);
+  assert.is(kafkaTopic(ctx, 'doomed'), undefined);
 });
 
 controller.run();
