@@ -14,7 +14,7 @@ import {
   stopPostgresPair,
   stopPostgresPairSync,
 } from './postgres-pair.ts';
-import { isAlive, type ProcessRef, refOf, sweep } from './processes.ts';
+import { isAlive, type ProcessRef, refOf, sleep, sweep } from './processes.ts';
 import {
   addr,
   clusterProblems,
@@ -158,6 +158,16 @@ export async function problemsOf(s: SharedState, thorough = false): Promise<stri
   return all.flat();
 }
 
+/** Problems that persist for a while: a busy machine can make one probe time out. */
+async function lastingProblems(s: SharedState): Promise<string[]> {
+  let problems = await problemsOf(s);
+  for (let i = 0; i < 3 && problems.length > 0; i++) {
+    await sleep(500);
+    problems = await problemsOf(s);
+  }
+  return problems;
+}
+
 async function stopComponents(s: SharedState): Promise<void> {
   await Promise.all([
     s.pg ? stopPostgresPair(s.pg) : undefined,
@@ -184,8 +194,15 @@ function wipe(): void {
 async function startFresh(startedBy: StartedBy): Promise<SharedState> {
   const ports = sharedPorts();
   const wanted = [ports.pgPrimary, ports.pgReplica, ...ports.redis, ...ports.redisBus, ports.kafkaControl];
-  const busy: number[] = [];
-  for (const p of wanted) if (!(await isPortFree(p))) busy.push(p);
+  // Our ports lie in the kernel's ephemeral range, so a client's short-lived connection can hold
+  // one for a moment: give it a few seconds before calling the port taken.
+  let busy: number[] = wanted;
+  for (let i = 0; i < 20 && busy.length > 0; i++) {
+    if (i > 0) await sleep(250);
+    const still: number[] = [];
+    for (const p of busy) if (!(await isPortFree(p))) still.push(p);
+    busy = still;
+  }
   if (busy.length) {
     throw new Error(
       `ports ${busy.join(', ')} are in use by something else (see \`ss -ltnp\`); stop it or set SOUK_INFRA_*_PORT`,
@@ -197,7 +214,7 @@ async function startFresh(startedBy: StartedBy): Promise<SharedState> {
     startedAt: new Date().toISOString(),
   };
   writeState(s);
-  const results = await Promise.allSettled([
+  const started = await Promise.allSettled([
     createPostgresPair({
       dir: dir(),
       primaryPort: ports.pgPrimary,
@@ -213,16 +230,21 @@ async function startFresh(startedBy: StartedBy): Promise<SharedState> {
         writeState(s);
       },
     ),
-    startKafkaMockIn(path.join(dir(), 'kafka'), {
-      brokers: 3,
-      controlPort: ports.kafkaControl,
-      dieWithParent: false,
-    }).then((kafka) => {
-      s.kafka = kafka;
-      writeState(s);
-    }),
   ]);
-  const failures = results.flatMap((r) => (r.status === 'rejected' ? [errText(r.reason)] : []));
+  const failures = started.flatMap((r) => (r.status === 'rejected' ? [errText(r.reason)] : []));
+  if (failures.length === 0) {
+    // Last: its brokers take kernel-chosen ports, which must not take ours while they are not bound yet.
+    try {
+      s.kafka = await startKafkaMockIn(path.join(dir(), 'kafka'), {
+        brokers: 3,
+        controlPort: ports.kafkaControl,
+        dieWithParent: false,
+      });
+      writeState(s);
+    } catch (e) {
+      failures.push(errText(e));
+    }
+  }
   if (failures.length) {
     await stopComponents(s);
     wipe();
@@ -241,7 +263,7 @@ async function upLocked(startedBy: StartedBy): Promise<UpResult> {
   const current = readState();
   if (current) {
     const env = envOf(current);
-    if (env && (await problemsOf(current)).length === 0) {
+    if (env && (await lastingProblems(current)).length === 0) {
       // Somebody may have removed infra.env while the servers kept running.
       if (!parseEnvFile(infraEnvPath())) writeEnvFile(infraEnvPath(), env);
       if (startedBy === 'cli' && current.startedBy !== 'cli') writeState({ ...current, startedBy: 'cli' });
