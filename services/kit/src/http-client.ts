@@ -1,4 +1,5 @@
 import { context, SpanKind, trace } from '@opentelemetry/api';
+import type { Histogram } from 'prom-client';
 import { backoffDelay, sleep } from './backoff.ts';
 import { type BreakerOptions, Breakers, DEFAULT_BREAKER } from './circuit-breaker.ts';
 import type { Metrics } from './metrics.ts';
@@ -59,8 +60,15 @@ export class HttpClient {
     baseUrl?: string;
   };
   readonly breakers: Breakers;
+  readonly #duration: Histogram<'method' | 'target' | 'outcome'>;
 
   constructor(options: HttpClientOptions) {
+    this.#duration = options.metrics.histogram(
+      'http_client_request_duration_seconds',
+      'Duration of outgoing HTTP requests, per attempt; outcome is the status code or the failure',
+      ['method', 'target', 'outcome'],
+      { buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+    );
     this.#options = {
       timeoutMs: options.timeoutMs ?? 5000,
       retries: options.retries ?? 2,
@@ -139,6 +147,8 @@ export class HttpClient {
     });
     const spanContext = trace.setSpan(context.active(), span);
     const sent = injectContext({ ...headers }, spanContext);
+    const done = this.#duration.startTimer({ method, target: origin });
+    let outcome = 'error';
     const timeout = AbortSignal.timeout(timeoutMs);
     const abort = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
@@ -165,17 +175,23 @@ export class HttpClient {
         return res;
       });
       span.setAttribute('http.response.status_code', response.status);
+      outcome = String(response.status);
       return response;
     } catch (error) {
       const mapped = isOpenBreaker(error)
         ? new CircuitOpenError(origin, Math.ceil(this.breakers.options.resetTimeoutMs / 1000))
         : error;
-      if (mapped instanceof UpstreamStatusError)
+      if (mapped instanceof UpstreamStatusError) {
         span.setAttribute('http.response.status_code', mapped.upstreamStatus);
+        outcome = String(mapped.upstreamStatus);
+      } else if (mapped instanceof UpstreamError) {
+        outcome = mapped.reason;
+      }
       markFailed(span, mapped);
       throw mapped;
     } finally {
       span.end();
+      done({ outcome });
     }
   }
 

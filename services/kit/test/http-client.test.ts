@@ -166,6 +166,24 @@ breaker('opens on a failing upstream, fails fast, half-opens later and closes on
     assert.is(res.status, 200);
     assert.is(c.breakers.state(upstream.url), 'closed');
     assert.is(await breakerState(upstream.url), 0);
+
+    const text = await metrics.text();
+    const count = (outcome: string) =>
+      Number(
+        text
+          .split('\n')
+          .find(
+            (l) =>
+              l.startsWith('http_client_request_duration_seconds_count{') &&
+              l.includes(`target="${upstream.url}"`) &&
+              l.includes(`outcome="${outcome}"`),
+          )
+          ?.split(' ')
+          .pop(),
+      );
+    assert.is(count('500'), 3, 'attempts that got a 500');
+    assert.is(count('circuit-open'), 1, 'calls refused by the open breaker');
+    assert.is(count('200'), 1);
   } finally {
     await upstream.close();
   }
