@@ -111,6 +111,9 @@ export class Service<C extends BaseConfig = BaseConfig> {
     const server = createServer(app.callback());
     // Node's own limit on receiving a request; the route timeout covers the handler.
     server.requestTimeout = this.config.REQUEST_TIMEOUT_MS + 5000;
+    // Outlive the ingress's idle upstream connections, so it never sends on one being closed.
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     this.#server = server;
     const port = await listen(server, this.config.PORT, this.config.HOST);
     const url = `http://${displayHost(this.config.HOST)}:${port}`;
