@@ -22,7 +22,30 @@
  *   service.exitOnSignals();                      // SIGTERM: drain, hooks in order, exit 0
  */
 export { type AppOptions, createApp } from './app.ts';
+export { createDenyList, type DenyList, type DenyListOptions } from './auth/deny-list.ts';
+export {
+  buildJwks,
+  JWKS_PATH,
+  jwksEndpoint,
+  localJwks,
+  type RemoteJwksOptions,
+  remoteJwks,
+} from './auth/jwks.ts';
+export { generateSigningKey, importSigningKey, type SigningAlgorithm, type SigningKey } from './auth/keys.ts';
+export { type AuthenticateOptions, authenticate, requireRole } from './auth/middleware.ts';
+export {
+  createTokenIssuer,
+  createTokenVerifier,
+  InvalidTokenError,
+  type IssuedToken,
+  KeysUnavailableError,
+  type Principal,
+  type TokenIssuer,
+  type TokenVerifier,
+} from './auth/tokens.ts';
 export { backoffDelay, sleep } from './backoff.ts';
+export { Cache, type CacheOptions, type CacheResult, type GetOptions } from './cache/cache.ts';
+export { SingleFlight } from './cache/single-flight.ts';
 export { type BreakerOptions, BreakerState, Breakers } from './circuit-breaker.ts';
 export {
   type BaseConfig,
@@ -33,6 +56,9 @@ export {
   loadConfigOrExit,
 } from './config.ts';
 export { type KitContext, type KitState, type Middleware, UNMATCHED_ROUTE } from './context.ts';
+export { type Database, type DatabaseOptions, openDatabase, type RoutedClient } from './db/database.ts';
+export { generatePrismaClient } from './db/generate.ts';
+export { type MigrateOptions, type MigrateResult, MigrationError, migrate } from './db/migrate.ts';
 export { type CheckFunction, type CheckOptions, Health, type Readiness } from './health.ts';
 export { HttpClient, type HttpClientOptions, isIdempotent, type RequestOptions } from './http-client.ts';
 export { createLogger, type Logger } from './logger.ts';
@@ -54,6 +80,16 @@ export {
   unprocessable,
   unsupportedMediaType,
 } from './problem.ts';
+export { RateLimiter, type RateLimiterOptions, rateLimit } from './rate-limit.ts';
+export {
+  closeRedisCluster,
+  createRedisCluster,
+  parseRedisNodes,
+  type RedisCluster,
+  type RedisClusterOptions,
+  redisReady,
+  withTimeout,
+} from './redis.ts';
 export {
   defineRoute,
   type HttpMethod,

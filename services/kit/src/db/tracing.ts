@@ -1,6 +1,5 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-
-const tracer = trace.getTracer('@souk/kit/db');
+import { SpanKind } from '@opentelemetry/api';
+import { withSpan } from '../spans.ts';
 
 export type DbTarget = 'primary' | 'replica';
 
@@ -19,10 +18,9 @@ export function tracingExtension(target: DbTarget, database?: string) {
   return {
     name: `souk-tracing-${target}`,
     query: {
-      async $allOperations({ model, operation, args, query }: OperationParams): Promise<unknown> {
-        const name = model ? `${model}.${operation}` : operation;
-        return tracer.startActiveSpan(
-          `prisma ${name}`,
+      $allOperations({ model, operation, args, query }: OperationParams): Promise<unknown> {
+        return withSpan(
+          model ? `prisma ${model}.${operation}` : `prisma ${operation}`,
           {
             kind: SpanKind.CLIENT,
             attributes: {
@@ -33,17 +31,7 @@ export function tracingExtension(target: DbTarget, database?: string) {
               'souk.db.target': target,
             },
           },
-          async (span) => {
-            try {
-              return await query(args);
-            } catch (err) {
-              span.recordException(err as Error);
-              span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
-              throw err;
-            } finally {
-              span.end();
-            }
-          },
+          () => query(args),
         );
       },
     },
