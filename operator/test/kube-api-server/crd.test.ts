@@ -141,6 +141,28 @@ test('defaults (nested too) and pruning of unknown fields', async ({ api }) => {
   assert.is(created.metadata.generation, 1);
 });
 
+test('unknown fields: a Warning header by default, a 400 with fieldValidation=Strict', async ({ api }) => {
+  const co = api.kubeConfig().makeApiClient(CustomObjectsApi);
+  const res = await co.createNamespacedCustomObjectWithHttpInfo({
+    ...widgets,
+    body: widget('warned', { image: 'img', typo: 1 }),
+  });
+  assert.is(res.headers['warning'], '299 - "unknown field \\"spec.typo\\""');
+  const strict = await expectStatus(
+    co.createNamespacedCustomObject({
+      ...widgets,
+      body: widget('strict', { image: 'img', typo: 1 }),
+      fieldValidation: 'Strict',
+    }),
+    400,
+  );
+  assert.is(strict.reason, 'BadRequest');
+  assert.is(
+    strict.message,
+    'Widget in version "v1alpha1" cannot be handled as a Widget: strict decoding error: unknown field "spec.typo"',
+  );
+});
+
 test('schema violations are 422 Invalid with causes naming each field', async ({ api }) => {
   const co = api.kubeConfig().makeApiClient(CustomObjectsApi);
   const err = await expectStatus(

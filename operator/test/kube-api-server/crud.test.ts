@@ -3,12 +3,14 @@ import {
   AppsV1Api,
   CoreApi,
   CoreV1Api,
+  EventsV1Api,
   KubernetesObjectApi,
   PatchStrategy,
   PolicyV1Api,
   setHeaderOptions,
   type V1ConfigMap,
   type V1Deployment,
+  V1MicroTime,
 } from '@kubernetes/client-node';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -387,6 +389,82 @@ test('namespace deletion terminates, empties and then removes the namespace', as
     merge,
   );
   await eventually(() => api.object('Namespace', '', 'doomed') === undefined, 'namespace removal');
+});
+
+test('core/v1 and events.k8s.io/v1 Events are one storage; events.k8s.io validates its required fields', async ({
+  api,
+}) => {
+  const kc = api.kubeConfig();
+  const events = kc.makeApiClient(EventsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const created = await events.createNamespacedEvent({
+    namespace: 'shop',
+    body: {
+      metadata: { name: 'web.1' },
+      eventTime: new V1MicroTime(),
+      reportingController: 'souk.dev/operator',
+      reportingInstance: 'operator-0',
+      action: 'Reconcile',
+      reason: 'Applied',
+      type: 'Normal',
+      note: 'applied 4 objects',
+      regarding: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'shop' },
+    },
+  });
+  assert.is(created.note, 'applied 4 objects');
+  const asCore = await core.readNamespacedEvent({ name: 'web.1', namespace: 'shop' });
+  assert.is(asCore.message, 'applied 4 objects');
+  assert.is(asCore.involvedObject.name, 'web');
+  assert.is(asCore.reportingComponent, 'souk.dev/operator');
+  assert.is(asCore.metadata.resourceVersion, created.metadata?.resourceVersion);
+
+  const err = await expectStatus(
+    events.createNamespacedEvent({
+      namespace: 'shop',
+      body: { metadata: { name: 'bad' }, eventTime: new V1MicroTime() },
+    }),
+    422,
+  );
+  const fields = (err.details?.causes ?? []).map((c) => c.field).sort();
+  assert.equal(fields, ['action', 'reason', 'reportingController', 'reportingInstance', 'type']);
+  const legacy = await core.createNamespacedEvent({
+    namespace: 'shop',
+    body: {
+      metadata: { name: 'legacy' },
+      involvedObject: { kind: 'Pod', name: 'p' },
+      reason: 'Started',
+      message: 'ok',
+    },
+  });
+  assert.is(legacy.count, undefined);
+});
+
+test('wire details: list items carry no apiVersion/kind; resourceVersion on create is refused', async ({
+  api,
+}) => {
+  const res = await fetch(`${api.url}/api/v1/namespaces/shop/configmaps`);
+  assert.is(res.headers.get('content-type'), 'application/json');
+  const list = (await res.json()) as {
+    kind: string;
+    apiVersion: string;
+    items: Array<Record<string, unknown>>;
+  };
+  assert.is(list.kind, 'ConfigMapList');
+  assert.is(list.apiVersion, 'v1');
+  assert.ok(list.items.length > 0);
+  assert.ok(list.items.every((i) => i.kind === undefined && i.apiVersion === undefined));
+  const core = api.kubeConfig().makeApiClient(CoreV1Api);
+  const err = await expectStatus(
+    core.createNamespacedConfigMap({
+      namespace: 'shop',
+      body: { metadata: { name: 'rv', resourceVersion: '5' } },
+    }),
+    500,
+  );
+  assert.is(
+    err.message,
+    'Internal error occurred: resourceVersion should not be set on objects to be created',
+  );
 });
 
 test.run();

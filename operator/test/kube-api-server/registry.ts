@@ -16,6 +16,7 @@ import {
   conflict,
   type FieldError,
   forbidden,
+  internalError,
   invalidObject,
   notFound,
   OPTIMISTIC_LOCK_MESSAGE,
@@ -26,6 +27,7 @@ import {
   tooLargeResourceVersion,
   unsupportedMediaType,
 } from './errors.ts';
+import { eventFromCore, eventToCore, isEventsV1, validateEvent } from './events.ts';
 import { clone, jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
 import { apiVersionOf, type ResourceRegistry, type ResourceType } from './resources.ts';
 import { builtinShape, customShape, isObject, type Json, type JsonObject, type Shape } from './schema.ts';
@@ -33,8 +35,14 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { keyOf, type Storage } from './storage.ts';
 import { applyDefaults, prune, validateCustomResource } from './validation.ts';
 
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
 export interface WriteOptions {
   fieldManager?: string;
+  /** Unknown fields: a 400 (Strict), a Warning header (Warn, the default) or nothing (Ignore). */
+  fieldValidation?: FieldValidation;
+  /** Filled with the warnings the response should carry. */
+  warnings?: string[];
   userAgent?: string;
   dryRun?: boolean;
   subresource?: string;
@@ -109,6 +117,8 @@ interface CommitContext {
   /** managedFields were already computed (server-side apply). */
   applied: boolean;
   dryRun: boolean;
+  fieldValidation?: FieldValidation;
+  warnings?: string[];
 }
 
 export class Registry {
@@ -129,6 +139,7 @@ export class Registry {
 
   /** Objects are stored once per group/resource; each served version only rewrites apiVersion. */
   present(t: ResourceType, o: JsonObject): JsonObject {
+    if (isEventsV1(t)) o = eventFromCore(o);
     o.apiVersion = apiVersionOf(t);
     o.kind = t.kind;
     return o;
@@ -188,17 +199,35 @@ export class Registry {
       kind: t.listKind,
       apiVersion: apiVersionOf(t),
       metadata: listMeta,
-      items: items.map((o) => this.present(t, o)),
+      // Built-in lists carry their items without apiVersion/kind; custom resource lists keep them.
+      items: items.map((o) => {
+        const p = this.present(t, o);
+        if (!t.crdName) {
+          delete p.apiVersion;
+          delete p.kind;
+        }
+        return p;
+      }),
     };
+  }
+
+  /** The stored form of an object written through version t. */
+  private toStorage(t: ResourceType, o: JsonObject): JsonObject {
+    return isEventsV1(t) ? eventToCore(o) : o;
   }
 
   // ---- admission: defaulting and validation
 
-  private admit(t: ResourceType, o: JsonObject, old: JsonObject | undefined): void {
+  private admit(
+    t: ResourceType,
+    o: JsonObject,
+    old: JsonObject | undefined,
+    fv: { fieldValidation?: FieldValidation; warnings?: string[] } = {},
+  ): void {
     o.apiVersion = apiVersionOf(t);
     o.kind = t.kind;
     if (t.crdName && t.schema) {
-      prune(o, {
+      const unknown = prune(o, {
         ...t.schema,
         properties: {
           ...t.schema.properties,
@@ -207,6 +236,13 @@ export class Registry {
           metadata: { 'x-kubernetes-preserve-unknown-fields': true },
         },
       });
+      const mode = fv.fieldValidation ?? 'Warn';
+      if (unknown.length > 0 && mode === 'Strict') {
+        throw badRequest(
+          `${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,
+        );
+      }
+      if (mode === 'Warn') for (const u of unknown) fv.warnings?.push(`unknown field "${u}"`);
       applyDefaults(o, t.schema);
     } else {
       applyBuiltinDefaults(t, o);
@@ -214,6 +250,7 @@ export class Registry {
     const errs: FieldError[] = validateMetadata(t, o, old);
     if (t.crdName && t.schema) errs.push(...validateCustomResource(o, old, t.schema));
     else errs.push(...validateBuiltin(t, o, old));
+    if (t.kind === 'Event' && (t.group === '' || isEventsV1(t))) errs.push(...validateEvent(t, o));
     if (t.group === 'apiextensions.k8s.io' && t.kind === 'CustomResourceDefinition')
       errs.push(...validateCrd(o, old));
     if (errs.length > 0) throw invalidObject(t.kind, t.group, String(meta(o).name ?? ''), errs);
@@ -309,6 +346,9 @@ export class Registry {
     this.checkTypeMeta(t, body);
     const o = clone(body);
     const m = meta(o);
+    if (m.resourceVersion !== undefined && m.resourceVersion !== '') {
+      throw internalError(new Error('resourceVersion should not be set on objects to be created'));
+    }
     if (t.namespaced) {
       if (m.namespace && m.namespace !== namespace) {
         throw badRequest(
@@ -324,11 +364,11 @@ export class Registry {
     this.initialStatus(t, o);
     this.allocate(t, o);
     delete m.managedFields;
-    this.admit(t, o, undefined);
+    this.admit(t, o, undefined, opts);
     const ctx = this.managerContext(t, opts.fieldManager ?? managerFromUserAgent(opts.userAgent), '');
     const managed = managedFieldsForUpdate(undefined, o, ctx);
     if (managed.length) m.managedFields = managed as unknown as Json;
-    return this.insert(t, o, !!opts.dryRun);
+    return this.insert(t, this.toStorage(t, o), !!opts.dryRun);
   }
 
   private stampNew(t: ResourceType, o: JsonObject): void {
@@ -376,11 +416,14 @@ export class Registry {
       isPut: true,
       applied: false,
       dryRun: !!opts.dryRun,
+      fieldValidation: opts.fieldValidation,
+      warnings: opts.warnings,
     });
   }
 
   /** The write path shared by update, patch and apply. */
-  commit(t: ResourceType, old: JsonObject, candidate: JsonObject, ctx: CommitContext): JsonObject {
+  commit(t: ResourceType, stored: JsonObject, candidate: JsonObject, ctx: CommitContext): JsonObject {
+    const old = this.present(t, clone(stored));
     const om = meta(old);
     let next = candidate;
     const cm = meta(next);
@@ -453,7 +496,7 @@ export class Registry {
       if (!spec.clusterIP && oldSpec.clusterIP) spec.clusterIP = oldSpec.clusterIP;
       if (!spec.clusterIPs && oldSpec.clusterIPs) spec.clusterIPs = clone(oldSpec.clusterIPs);
     }
-    this.admit(t, next, old);
+    this.admit(t, next, old, ctx);
     if (!ctx.applied) {
       const managed = managedFieldsForUpdate(old, next, this.managerContext(t, ctx.manager, ctx.subresource));
       if (managed.length) m.managedFields = managed as unknown as Json;
@@ -479,13 +522,13 @@ export class Registry {
       delete c.kind;
       return JSON.stringify(c);
     };
-    if (comparable(old) === comparable(next)) return this.present(t, old);
-    if (ctx.dryRun) return this.present(t, next);
+    if (comparable(old) === comparable(next)) return old;
+    if (ctx.dryRun) return next;
     const finalizers = Array.isArray(m.finalizers) ? m.finalizers : [];
     if (m.deletionTimestamp && finalizers.length === 0 && !this.hasNamespaceFinalizers(t, next)) {
-      return this.present(t, this.storage.delete(t.storageKey, next));
+      return this.present(t, this.storage.delete(t.storageKey, this.toStorage(t, next)));
     }
-    return this.present(t, this.storage.update(t.storageKey, next));
+    return this.present(t, this.storage.update(t.storageKey, this.toStorage(t, next)));
   }
 
   private hasNamespaceFinalizers(t: ResourceType, o: JsonObject): boolean {
@@ -549,6 +592,8 @@ export class Registry {
       isPut: false,
       applied: false,
       dryRun: !!opts.dryRun,
+      fieldValidation: opts.fieldValidation,
+      warnings: opts.warnings,
     });
     return { object, created: false };
   }
@@ -601,9 +646,9 @@ export class Registry {
       this.stampNew(t, created);
       this.initialStatus(t, created);
       this.allocate(t, created);
-      this.admit(t, created, undefined);
+      this.admit(t, created, undefined, opts);
       m.managedFields = managed as Json;
-      return { object: this.insert(t, created, !!opts.dryRun), created: true };
+      return { object: this.insert(t, this.toStorage(t, created), !!opts.dryRun), created: true };
     }
     const live = this.present(t, clone(old));
     const merged = serverSideApply(live, config, ctx, !!opts.force);
@@ -613,6 +658,8 @@ export class Registry {
       isPut: false,
       applied: true,
       dryRun: !!opts.dryRun,
+      fieldValidation: opts.fieldValidation,
+      warnings: opts.warnings,
     });
     return { object, created: false };
   }

@@ -120,6 +120,7 @@ const builtinSpecs: BuiltinSpec[] = [
     plural: 'events',
     namespaced: true,
     shortNames: ['ev'],
+    storageKey: 'core-events',
   },
   {
     group: 'apps',

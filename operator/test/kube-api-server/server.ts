@@ -2,6 +2,7 @@
  * An in-process Kubernetes API server for tests, speaking the real wire protocol over HTTP so
  * that @kubernetes/client-node (and kubectl) work against it unchanged. See README.md.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -19,7 +20,7 @@ import {
 import { GarbageCollector } from './gc.ts';
 import { Kubelet, type KubeletOptions } from './kubelet.ts';
 import { NamespaceController } from './namespaces.ts';
-import { type DeleteOptions, type PropagationPolicy, Registry } from './registry.ts';
+import { type DeleteOptions, type FieldValidation, type PropagationPolicy, Registry } from './registry.ts';
 import { apiVersionOf, builtinResourceTypes, ResourceRegistry, type ResourceType } from './resources.ts';
 import { isObject, type Json, type JsonObject } from './schema.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
@@ -75,14 +76,27 @@ export interface KubeApiServer {
 
 const JSON_TYPE = 'application/json';
 
-function send(res: ServerResponse, code: number, body: unknown): void {
+function send(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
   const text = JSON.stringify(body);
   res.writeHead(code, {
-    'Content-Type': JSON_TYPE,
+    'Audit-Id': randomUUID(),
     'Cache-Control': 'no-cache, private',
+    'Content-Type': JSON_TYPE,
     'Content-Length': Buffer.byteLength(text),
+    ...(warnings.length ? { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {}),
   });
   res.end(text);
+}
+
+function fieldValidationOf(q: URLSearchParams): FieldValidation | undefined {
+  const v = q.get('fieldValidation');
+  if (v === null || v === '') return undefined;
+  if (v !== 'Strict' && v !== 'Warn' && v !== 'Ignore') {
+    throw badRequest(
+      `fieldValidation: Invalid value: ${JSON.stringify(v)}: fieldValidation must be one of "Ignore", "Warn", "Strict"`,
+    );
+  }
+  return v;
 }
 
 function sendError(res: ServerResponse, err: unknown): void {
@@ -223,6 +237,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     const method = req.method ?? 'GET';
     const gr = { group: t.group, resource: t.plural };
     const fieldManager = q.get('fieldManager') ?? undefined;
+    const warnings: string[] = [];
+    const fieldValidation = fieldValidationOf(q);
     const userAgent = req.headers['user-agent'];
     const namespace = r.namespace ?? '';
     if (r.subresource !== undefined) {
@@ -270,8 +286,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       if (method === 'POST') {
         if (t.namespaced && r.namespace === undefined) throw methodNotSupported(gr, 'create');
         const body = decodeObject(req.headers['content-type'] ?? '', await readBody(req));
-        const created = registry.create(t, namespace, body, { fieldManager, userAgent, dryRun: dryRunOf(q) });
-        send(res, 201, created);
+        const created = registry.create(t, namespace, body, {
+          fieldManager,
+          userAgent,
+          dryRun: dryRunOf(q),
+          fieldValidation,
+          warnings,
+        });
+        send(res, 201, created, warnings);
         return;
       }
       if (method === 'DELETE') {
@@ -308,7 +330,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
             userAgent,
             subresource,
             dryRun: dryRunOf(q),
+            fieldValidation,
+            warnings,
           }),
+          warnings,
         );
         return;
       }
@@ -325,10 +350,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
             userAgent,
             subresource,
             dryRun: dryRunOf(q),
+            fieldValidation,
+            warnings,
             ...(force !== null ? { force: force === 'true' } : {}),
           },
         );
-        send(res, created ? 201 : 200, object);
+        send(res, created ? 201 : 200, object, warnings);
         return;
       }
       case 'DELETE': {

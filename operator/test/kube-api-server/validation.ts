@@ -16,23 +16,38 @@ function preserves(s: JSONSchemaProps): boolean {
   return s['x-kubernetes-preserve-unknown-fields'] === true;
 }
 
-/** Removes fields the schema does not know, unless x-kubernetes-preserve-unknown-fields. */
-export function prune(v: Json | undefined, s: JSONSchemaProps | undefined): void {
-  if (!s) return;
+/**
+ * Removes fields the schema does not know, unless x-kubernetes-preserve-unknown-fields; the
+ * removed paths are collected (they become warnings, or a 400 with fieldValidation=Strict).
+ */
+export function prune(
+  v: Json | undefined,
+  s: JSONSchemaProps | undefined,
+  path = '',
+  removed: string[] = [],
+): string[] {
+  if (!s) return removed;
   if (Array.isArray(v)) {
-    for (const item of v) prune(item, s.items);
-    return;
+    v.forEach((item, i) => {
+      prune(item, s.items, `${path}[${i}]`, removed);
+    });
+    return removed;
   }
-  if (!isObject(v)) return;
+  if (!isObject(v)) return removed;
   const embedded = s['x-kubernetes-embedded-resource'] === true;
   for (const k of Object.keys(v)) {
     if (embedded && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) continue;
     const prop = s.properties?.[k];
-    if (prop) prune(v[k], prop);
-    else if (isObject(s.additionalProperties)) prune(v[k], s.additionalProperties as JSONSchemaProps);
-    else if (s.additionalProperties === true || preserves(s)) continue;
-    else delete v[k];
+    if (prop) prune(v[k], prop, childPath(path, k), removed);
+    else if (isObject(s.additionalProperties)) {
+      prune(v[k], s.additionalProperties as JSONSchemaProps, childPath(path, k), removed);
+    } else if (s.additionalProperties === true || preserves(s)) continue;
+    else {
+      delete v[k];
+      removed.push(childPath(path, k));
+    }
   }
+  return removed;
 }
 
 /** Applies `default`s top-down; a defaulted object gets its own nested defaults too. */
