@@ -87,6 +87,21 @@ const replyWith = (status: number, body?: unknown, headers?: Record<string, stri
   ...(headers ? { headers } : {}),
 });
 
+/**
+ * A body goes out through its declared schema: fields it does not declare (a password hash on a
+ * database row) are dropped, and a body that breaks the declaration is a bug, so a 500.
+ */
+function serialize(route: Route, status: number, body: unknown): unknown {
+  const schema = route.responses[status]?.body;
+  if (!schema) return body;
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const fields = fieldErrors('body', result.error)
+    .map((e) => `${e.field || '(root)'}: ${e.message}`)
+    .join('; ');
+  throw new Error(`route ${route.name} answered a ${status} body that breaks its declaration: ${fields}`);
+}
+
 function handle(route: Route): Middleware {
   return async (ctx: KitContext) => {
     const { params, query, body } = validate(route, ctx);
@@ -103,6 +118,6 @@ function handle(route: Route): Middleware {
     }
     if (result.headers) ctx.set(result.headers);
     ctx.status = result.status;
-    if (result.body !== undefined) ctx.body = result.body;
+    if (result.body !== undefined) ctx.body = serialize(route, result.status, result.body);
   };
 }

@@ -56,6 +56,18 @@ const routes = [
   }),
   defineRoute({
     method: 'GET',
+    path: '/me',
+    name: 'me',
+    query: z.object({ broken: z.enum(['yes', 'no']).default('no') }),
+    responses: { 200: { description: 'The account', body: z.object({ id: z.number(), email: z.email() }) } },
+    handler: ({ query, reply }) => {
+      const row = { id: 1, email: 'a@souk.dev', passwordHash: '$argon2id$secret' };
+      if (query.broken === 'yes') return reply(200, { ...row, email: 'not an email' });
+      return reply(200, row);
+    },
+  }),
+  defineRoute({
+    method: 'GET',
     path: '/undeclared',
     name: 'undeclared',
     responses: { 200: { description: 'ok' } },
@@ -248,6 +260,19 @@ errors('a status the route does not declare is a 500', async () => {
   const res = await fetch(`${kit.url}/undeclared`);
   assert.is(res.status, 500);
   await problemOf(res);
+});
+
+errors('response bodies go out through their declared schema', async () => {
+  const res = await fetch(`${kit.url}/me`);
+  assert.is(res.status, 200);
+  assert.equal(await res.json(), { id: 1, email: 'a@souk.dev' }, 'undeclared fields are dropped');
+
+  const broken = await fetch(`${kit.url}/me?broken=yes`);
+  assert.is(broken.status, 500);
+  const body = await problemOf(broken);
+  assert.not.match(JSON.stringify(body), /not an email|argon2/);
+  const line = kit.logs.find((l) => l['error_id'] === body['errorId']);
+  assert.match(JSON.stringify(line?.['err']), /breaks its declaration: email/);
 });
 
 errors('a request over its timeout is a 503 and its signal is aborted', async () => {
