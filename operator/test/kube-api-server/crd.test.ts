@@ -37,7 +37,10 @@ const widgetCrd = loadYaml<V1CustomResourceDefinition>(
           name: 'v1alpha1',
           served: true,
           storage: true,
-          subresources: { status: {} },
+          subresources: {
+            status: {},
+            scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas' },
+          },
           schema: {
             openAPIV3Schema: {
               type: 'object',
@@ -273,6 +276,17 @@ test('custom resources: status subresource, strategic merge is 415, PUT needs a 
   assert.is(withStatus.status.ready, true);
   assert.is(withStatus.spec.image, 'i');
   assert.is(withStatus.metadata.generation, 1);
+
+  const scale = (await co.patchNamespacedCustomObjectScale(
+    { ...widgets, name: 'st', body: { spec: { replicas: 4 } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  )) as { kind: string; spec: { replicas: number } };
+  assert.is(scale.kind, 'Scale');
+  assert.is(scale.spec.replicas, 4);
+  const scaled = (await co.getNamespacedCustomObject({ ...widgets, name: 'st' })) as {
+    spec: { replicas: number };
+  };
+  assert.is(scaled.spec.replicas, 4);
 
   const smp = await expectStatus(
     co.patchNamespacedCustomObject(

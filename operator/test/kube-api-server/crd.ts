@@ -36,6 +36,9 @@ export function resourceTypesOf(crd: JsonObject): ResourceType[] {
       categories: (Array.isArray(names.categories) ? names.categories : []) as string[],
       verbs: ALL_VERBS,
       statusSubresource: isObject(obj(v.subresources).status),
+      ...(isObject(obj(v.subresources).scale)
+        ? { scale: obj(v.subresources).scale as unknown as NonNullable<ResourceType['scale']> }
+        : {}),
       tracksGeneration: true,
       returnDeletedObject: true,
       allowUnconditionalUpdate: false,

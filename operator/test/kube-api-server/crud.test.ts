@@ -391,6 +391,33 @@ test('namespace deletion terminates, empties and then removes the namespace', as
   await eventually(() => api.object('Namespace', '', 'doomed') === undefined, 'namespace removal');
 });
 
+test('the scale subresource reads and writes spec.replicas of a Deployment', async ({ api }) => {
+  const apps = api.kubeConfig().makeApiClient(AppsV1Api);
+  await apps.createNamespacedDeployment({ namespace: 'shop', body: deployment('scaled', 2) });
+  const scale = await apps.readNamespacedDeploymentScale({ name: 'scaled', namespace: 'shop' });
+  assert.is(scale.kind, 'Scale');
+  assert.is(scale.spec?.replicas, 2);
+  assert.is(scale.status?.selector, 'app=scaled');
+  const patched = await apps.patchNamespacedDeploymentScale(
+    { name: 'scaled', namespace: 'shop', body: { spec: { replicas: 5 } } },
+    merge,
+  );
+  assert.is(patched.spec?.replicas, 5);
+  const d = await apps.readNamespacedDeployment({ name: 'scaled', namespace: 'shop' });
+  assert.is(d.spec?.replicas, 5);
+  assert.is(d.metadata?.generation, 2);
+  assert.is(d.metadata?.managedFields?.find((m) => m.subresource === 'scale')?.operation, 'Update');
+  const stale = await expectStatus(
+    apps.replaceNamespacedDeploymentScale({
+      name: 'scaled',
+      namespace: 'shop',
+      body: { ...scale, spec: { replicas: 1 } },
+    }),
+    409,
+  );
+  assert.is(stale.reason, 'Conflict');
+});
+
 test('core/v1 and events.k8s.io/v1 Events are one storage; events.k8s.io validates its required fields', async ({
   api,
 }) => {

@@ -31,6 +31,17 @@ export function apiResourceList(registry: ResourceRegistry, group: string, versi
   const resources: Array<Record<string, unknown>> = [];
   for (const t of types) {
     resources.push(resourceEntry(t));
+    if (t.scale) {
+      resources.push({
+        name: `${t.plural}/scale`,
+        singularName: '',
+        namespaced: t.namespaced,
+        group: 'autoscaling',
+        version: 'v1',
+        kind: 'Scale',
+        verbs: ['get', 'patch', 'update'],
+      });
+    }
     if (t.statusSubresource) {
       resources.push({
         name: `${t.plural}/status`,

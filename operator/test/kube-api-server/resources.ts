@@ -28,7 +28,20 @@ export interface ResourceType {
   /** Set for custom resources: the structural schema of this version. */
   schema?: JSONSchemaProps;
   crdName?: string;
+  /** Has a /scale subresource reading and writing these paths. */
+  scale?: ScalePaths;
 }
+
+export interface ScalePaths {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
+}
+
+const workloadScale: ScalePaths = {
+  specReplicasPath: '.spec.replicas',
+  statusReplicasPath: '.status.replicas',
+};
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -254,6 +267,7 @@ export function builtinResourceTypes(): ResourceType[] {
     returnDeletedObject: s.returnDeletedObject ?? false,
     allowUnconditionalUpdate: true,
     storageKey: s.storageKey ?? `${s.group}/${s.plural}`,
+    ...(s.group === 'apps' && s.kind !== 'DaemonSet' ? { scale: workloadScale } : {}),
   }));
 }
 

@@ -22,6 +22,7 @@ import { Kubelet, type KubeletOptions } from './kubelet.ts';
 import { NamespaceController } from './namespaces.ts';
 import { type DeleteOptions, type FieldValidation, type PropagationPolicy, Registry } from './registry.ts';
 import { apiVersionOf, builtinResourceTypes, ResourceRegistry, type ResourceType } from './resources.ts';
+import { readScale, writeScale } from './scale.ts';
 import { isObject, type Json, type JsonObject } from './schema.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { Storage } from './storage.ts';
@@ -244,6 +245,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (r.subresource !== undefined) {
       const ok =
         (r.subresource === 'status' && t.statusSubresource) ||
+        (r.subresource === 'scale' && t.scale !== undefined) ||
         (r.subresource === 'finalize' && t.group === '' && t.kind === 'Namespace' && method === 'PUT');
       if (!ok || !r.name) throw notFoundPath();
     }
@@ -316,6 +318,23 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       throw methodNotSupported(gr, method);
     }
     const name = r.name;
+    if (subresource === 'scale') {
+      if (method === 'GET') send(res, 200, readScale(registry, t, namespace, name));
+      else if (method === 'PUT' || method === 'PATCH') {
+        const raw = await readBody(req);
+        const contentType = req.headers['content-type'] ?? '';
+        const scale = writeScale(registry, t, namespace, name, {
+          ...(method === 'PUT'
+            ? { body: decodeObject(contentType, raw) }
+            : { patch: { contentType: mediaType(contentType), raw } }),
+          fieldManager,
+          userAgent,
+          dryRun: dryRunOf(q),
+        });
+        send(res, 200, scale);
+      } else throw methodNotSupported(gr, method);
+      return;
+    }
     switch (method) {
       case 'GET':
         send(res, 200, registry.get(t, namespace, name));
