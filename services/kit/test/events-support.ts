@@ -32,7 +32,11 @@ export const itemId = (n: number) => `0195f1c2-7a3b-7c00-8000-${n.toString(16).p
  * One state change and its event in one transaction: bumps the item's version (the row lock that
  * orders writers of one item) and appends ItemUpdated carrying that version as `changes.stock`.
  */
-export async function writeChange(db: Db, item: number): Promise<{ id: string; seq: number }> {
+export async function writeChange(
+  db: Db,
+  item: number,
+  beforeCommit?: (eventId: string) => void,
+): Promise<{ id: string; seq: number }> {
   return db.primary.$transaction(async (tx) => {
     const rows = await tx.$queryRawUnsafe<{ version: number }[]>(
       `INSERT INTO stock (item_id, level, version) VALUES ($1, 0, 1)
@@ -42,6 +46,7 @@ export async function writeChange(db: Db, item: number): Promise<{ id: string; s
     const seq = rows[0]!.version;
     const event = ItemUpdated.create(itemId(item), { itemId: itemId(item), changes: { stock: seq } });
     await appendToOutbox(tx, event);
+    beforeCommit?.(event.id);
     return { id: event.id, seq };
   });
 }

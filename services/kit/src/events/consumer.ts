@@ -83,13 +83,20 @@ export interface EventConsumerOptions<Tx extends SqlExecutor> {
   /** The tail of produce→consume latency follows this on the mock cluster: keep it low. */
   maxWaitTimeInMs?: number;
   inboxRetentionMs?: number;
+  /** Called after each event's outcome is final (its transaction committed, or it was dead-lettered). */
+  onOutcome?: (
+    outcome: ConsumeOutcome,
+    event: { id?: string; type: string },
+    delivery: Omit<DeliveryInfo, 'attempt'>,
+  ) => void;
   metrics?: Metrics;
   logger?: Log;
   /** Registers `stop()` in the 'consumers' phase. */
   shutdown?: Shutdown;
 }
 
-type Outcome = 'processed' | 'duplicate' | 'ignored' | 'invalid' | 'dead_lettered';
+export type ConsumeOutcome = 'processed' | 'duplicate' | 'ignored' | 'invalid' | 'dead_lettered';
+type Outcome = ConsumeOutcome;
 
 const silent: Log = { info() {}, warn() {}, error() {} };
 
@@ -238,6 +245,7 @@ export class EventConsumer<Tx extends SqlExecutor> {
     const headers = headerStrings(message.headers);
     const started = performance.now();
     let type = headers['souk-event-type'] ?? 'unknown';
+    let id = headers['souk-event-id'];
     let outcome: Outcome;
     try {
       outcome = await kafkaConsumeSpan(topic, { ...message, partition }, async (span) => {
@@ -248,6 +256,7 @@ export class EventConsumer<Tx extends SqlExecutor> {
           const envelope = envelopeSchema.safeParse(raw);
           if (envelope.success) {
             type = envelope.data.type;
+            id = envelope.data.id;
             span.setAttribute('messaging.message.id', envelope.data.id);
             entry = this.#handlers.get(`${envelope.data.type}@${envelope.data.version}`);
             if (!entry && !this.#handledTypes.has(envelope.data.type)) return 'ignored';
@@ -265,6 +274,11 @@ export class EventConsumer<Tx extends SqlExecutor> {
       this.#metrics.handlerDuration.observe({ topic, type }, (performance.now() - started) / 1000);
     }
     this.#metrics.consumed.inc({ topic, type, result: outcome });
+    this.#o.onOutcome?.(
+      outcome,
+      { type, ...(id !== undefined ? { id } : {}) },
+      { topic, partition, offset: message.offset, headers },
+    );
   }
 
   async #attempt(

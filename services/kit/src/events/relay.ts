@@ -21,6 +21,8 @@ export const OUTBOX_SHARDS = 16;
 /** Advisory-lock class ids (the first int of the two-int form): one per shard, one per live relay. */
 const SHARD_LOCK = 0x534f_4b31;
 const MEMBER_LOCK = 0x534f_4b32;
+/** Batches drained back to back before the relay looks at its shards and the stop flag again. */
+const DRAIN_ROUNDS = 20;
 
 export interface OutboxRow {
   seq: string;
@@ -161,21 +163,15 @@ export class OutboxRelay {
           stage = 'rebalance';
           await this.#maintain(client);
           stage = 'fetch';
-          const rows = this.#held.size > 0 ? await this.#fetch(client) : [];
-          if (rows.length > 0) {
-            await this.#o.hooks?.beforePublish?.(rows);
-            stage = 'publish';
-            await this.#publish(rows);
-            await this.#o.hooks?.afterPublish?.(rows);
-            stage = 'mark';
-            await client.query('UPDATE "souk_outbox" SET "sent_at" = now() WHERE "seq" = ANY($1::bigint[])', [
-              rows.map((r) => r.seq),
-            ]);
-          }
+          const more =
+            this.#held.size > 0 &&
+            (await this.#drain(client, (next) => {
+              stage = next;
+            }));
           failures = 0;
-          if (rows.length === this.#o.batchSize) continue;
+          if (more) continue;
           if (flushing) break;
-          if (rows.length === 0 || this.#held.size === 0) await this.#wakeup.wait(this.#o.pollIntervalMs);
+          await this.#wakeup.wait(this.#o.pollIntervalMs);
         } catch (error) {
           failures++;
           this.#metrics.relayErrors.inc({ stage });
@@ -197,6 +193,50 @@ export class OutboxRelay {
       if (this.#producerConnected) await this.#producer.disconnect().catch(() => {});
       this.#metrics.relayShards.set(0);
     }
+  }
+
+  /**
+   * Publishes batches back to back: while one batch is on its way to Kafka, the one before it is
+   * marked sent and the next one fetched from past it. A batch is published only once the one
+   * before it was acknowledged, so the order per aggregate holds. Resolves true when it stopped
+   * after a full batch (there is probably more).
+   */
+  async #drain(client: pg.Client, setStage: (stage: string) => void): Promise<boolean> {
+    let rows = await this.#fetch(client);
+    let published: OutboxRow[] = [];
+    let full = false;
+    for (let round = 0; rows.length > 0; round++) {
+      full = rows.length === this.#o.batchSize;
+      const fetchMore = full && round < DRAIN_ROUNDS;
+      await this.#o.hooks?.beforePublish?.(rows);
+      setStage('publish');
+      const toMark = published;
+      const cursor = rows.at(-1)!.seq;
+      const [sent, next] = await Promise.allSettled([
+        this.#publish(rows),
+        (async () => {
+          if (toMark.length > 0) await this.#mark(client, toMark);
+          return fetchMore ? this.#fetch(client, cursor) : [];
+        })(),
+      ]);
+      if (sent.status === 'rejected') throw sent.reason;
+      if (next.status === 'rejected') {
+        setStage('mark');
+        throw next.reason;
+      }
+      published = rows;
+      await this.#o.hooks?.afterPublish?.(rows);
+      rows = next.value;
+    }
+    setStage('mark');
+    if (published.length > 0) await this.#mark(client, published);
+    return full;
+  }
+
+  async #mark(client: pg.Client, rows: OutboxRow[]): Promise<void> {
+    await client.query('UPDATE "souk_outbox" SET "sent_at" = now() WHERE "seq" = ANY($1::bigint[])', [
+      rows.map((r) => r.seq),
+    ]);
   }
 
   async #connect(): Promise<pg.Client> {
@@ -299,15 +339,24 @@ export class OutboxRelay {
     this.#metrics.relayShards.set(this.#held.size);
   }
 
-  async #fetch(client: pg.Client): Promise<OutboxRow[]> {
-    const all = this.#held.size === OUTBOX_SHARDS;
+  /** Pending rows of the held shards in sequence order, optionally only those after `after`. */
+  async #fetch(client: pg.Client, after?: string): Promise<OutboxRow[]> {
+    const params: unknown[] = [this.#o.batchSize];
+    let where = '"sent_at" IS NULL';
+    if (this.#held.size < OUTBOX_SHARDS) {
+      params.push([...this.#held]);
+      where += ` AND ("key_hash" & 2147483647) % ${OUTBOX_SHARDS} = ANY($${params.length}::int[])`;
+    }
+    if (after !== undefined) {
+      params.push(after);
+      where += ` AND "seq" > $${params.length}::bigint`;
+    }
     const { rows } = await client.query<OutboxRow>(
-      `SELECT "seq"::text AS seq, "topic", "aggregate_id" AS "aggregateId", "event_id"::text AS "eventId",
-              "event_type" AS "type", "envelope"->>'version' AS "version", "envelope"::text AS envelope, "headers"
-       FROM "souk_outbox"
-       WHERE "sent_at" IS NULL ${all ? '' : `AND ("key_hash" & 2147483647) % ${OUTBOX_SHARDS} = ANY($2::int[])`}
+      `SELECT "seq"::text AS "seq", "topic", "aggregate_id" AS "aggregateId", "event_id"::text AS "eventId",
+              "event_type" AS "type", "envelope"->>'version' AS "version", "envelope"::text AS "envelope", "headers"
+       FROM "souk_outbox" WHERE ${where}
        ORDER BY "souk_outbox"."seq" LIMIT $1`,
-      all ? [this.#o.batchSize] : [this.#o.batchSize, [...this.#held]],
+      params,
     );
     return rows;
   }
