@@ -8,14 +8,17 @@ import { Problem } from './problem.ts';
 export function timeout(ms: number): Middleware {
   return async (ctx, next) => {
     const controller = new AbortController();
-    // The response closes without finishing when the client went away mid-request.
-    const onClose = () => {
-      if (!ctx.res.writableFinished) controller.abort(new Error('client closed the connection'));
-    };
-    ctx.res.once('close', onClose);
-    ctx.state.signal = controller.signal;
     let timer: NodeJS.Timeout | undefined;
+    let onClose = () => {};
     const expired = new Promise<never>((_, reject) => {
+      // The response closes without finishing when the client went away mid-request: stop
+      // waiting for the handler then too, since nobody is left to answer.
+      onClose = () => {
+        if (ctx.res.writableFinished) return;
+        const gone = new Error('client closed the connection');
+        controller.abort(gone);
+        reject(gone);
+      };
       timer = setTimeout(() => {
         const problem = new Problem(503, {
           title: 'Request Timeout',
@@ -26,6 +29,9 @@ export function timeout(ms: number): Middleware {
         reject(problem);
       }, ms);
     });
+    expired.catch(() => {});
+    ctx.res.once('close', onClose);
+    ctx.state.signal = controller.signal;
     const work = next();
     work.catch(() => {});
     try {
