@@ -47,6 +47,7 @@ export {
   KafkaMockControl,
   KafkaMockControlError,
 } from './infra/kafka-mock-control.ts';
+export { waitForReplica } from './infra/postgres-pair.ts';
 
 /** Connection settings of the shared instance, parsed. */
 export interface Infra {

@@ -4,9 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import pg from 'pg';
 import { onExit } from './infra/exit-cleanup.ts';
 import { pgBinDir } from './infra/paths.ts';
+import { query } from './infra/postgres-node.ts';
+import { waitForReplica } from './infra/postgres-pair.ts';
 import { runSync, waitFor } from './infra/processes.ts';
 import { ensureInfra, type InfraHandle, KafkaMockControl, type RedisNodeAddress } from './infra.ts';
 
@@ -55,16 +56,6 @@ function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-async function sql(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResultRow[]> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 export async function useSuite(name: string): Promise<Suite> {
   const id = `${slug(name)}-${randomBytes(3).toString('hex')}`;
   const databaseName = `t_${id.replace(/-/g, '_')}`;
@@ -85,32 +76,18 @@ export async function useSuite(name: string): Promise<Suite> {
     ]);
   });
 
-  const waitForReplica = async (timeoutMs = 15_000) => {
-    const rows = await sql(adminUrl, 'SELECT pg_current_wal_lsn()::text AS lsn');
-    const lsn = rows[0]!['lsn'] as string;
-    await waitFor(
-      'the replica to catch up',
-      async () => {
-        const r = await sql(infra.pgReplicaUrl, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok', [lsn]);
-        return r[0]!['ok'] === true;
-      },
-      timeoutMs,
-      5,
-    );
-  };
-
   try {
-    await sql(adminUrl, `CREATE DATABASE "${databaseName}"`);
+    await query(adminUrl, `CREATE DATABASE "${databaseName}"`);
     await waitFor(
       'the suite database on the replica',
-      async () => (await sql(replicaDatabaseUrl, 'SELECT 1')).length === 1,
+      async () => (await query(replicaDatabaseUrl, 'SELECT 1')).length === 1,
       15_000,
       10,
     );
   } catch (e) {
     closed = true;
     unregister();
-    await sql(adminUrl, `DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`).catch(() => {});
+    await query(adminUrl, `DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`).catch(() => {});
     await infra.release();
     throw e;
   }
@@ -128,14 +105,14 @@ export async function useSuite(name: string): Promise<Suite> {
     kafka,
     topic: (topic) => `${id}.${topic}`,
     groupId: (group) => `${id}.${group}`,
-    waitForReplica,
+    waitForReplica: (timeoutMs) => waitForReplica(adminUrl, infra.pgReplicaUrl, timeoutMs),
     close: async () => {
       if (closed) return;
       closed = true;
       unregister();
       kafka.close();
       try {
-        await sql(adminUrl, `DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
+        await query(adminUrl, `DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
       } finally {
         await infra.release();
       }

@@ -18,7 +18,7 @@ import {
 } from '../src/infra/processes.ts';
 import type { SharedState } from '../src/infra/shared-instance.ts';
 import { listShm } from '../src/infra/shm.ts';
-import { removeOrphanedTempDirs } from '../src/infra/temp-dirs.ts';
+import { removeOrphanedTempDirs, tempBase } from '../src/infra/temp-dirs.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'souk-lifecycle-'));
 const pgPort = await freePortRange(2);
@@ -67,6 +67,16 @@ async function leftovers(pids: ProcessRef[], shmIds: number[]): Promise<string[]
     if (fs.existsSync(path.join(dir, f))) found.push(`${f} remains`);
   }
   return found;
+}
+
+/** Files in /dev/shm a process has mapped (POSIX shared memory). */
+function mappedShmFiles(pid: number): string[] {
+  try {
+    const maps = fs.readFileSync(`/proc/${pid}/maps`, 'utf8');
+    return [...new Set(maps.match(/\/dev\/shm\/\S+/g) ?? [])];
+  } catch {
+    return [];
+  }
 }
 
 function processesOf(s: SharedState): ProcessRef[] {
@@ -127,6 +137,7 @@ test('`down` after crashes (SIGKILLed postmaster, Redis master, Kafka mock) leav
   const s = readState();
   const pids = processesOf(s);
   const shmIds = [s.pg!.primary.shmId!, s.pg!.replica.shmId!];
+  const shmFiles = pids.flatMap((p) => mappedShmFiles(p.pid));
   process.kill(s.pg!.primary.postmaster!.pid, 'SIGKILL');
   process.kill(s.redis!.nodes[0]!.proc.pid, 'SIGKILL');
   process.kill(s.kafka!.proc.pid, 'SIGKILL');
@@ -137,6 +148,11 @@ test('`down` after crashes (SIGKILLed postmaster, Redis master, Kafka mock) leav
   const down = await infra('down');
   assert.is(down.code, 0, down.stderr);
   assert.equal(await leftovers(pids, shmIds), []);
+  assert.equal(
+    shmFiles.filter((f) => fs.existsSync(f)),
+    [],
+    'no POSIX shared memory left in /dev/shm',
+  );
   assert.is((await infra('status')).code, 1, 'status reports it down');
 });
 
@@ -155,7 +171,7 @@ test('private instances of a process that crashes are stopped and removed', asyn
     ports: number[];
   };
   for (const port of used) assert.ok(await isPortFree(port), `port ${port} freed`);
-  const dirs = fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('souk-') && d.includes(`-${pid}-`));
+  const dirs = fs.readdirSync(tempBase()).filter((d) => d.startsWith('souk-') && d.includes(`-${pid}-`));
   assert.equal(dirs, [], 'temp dirs removed');
 });
 
@@ -183,7 +199,7 @@ test('private instances of a SIGKILLed process stop by themselves; the next star
   const segments = new Set(listShm().map((s) => s.shmid));
   for (const p of postmasters) assert.not.ok(segments.has(p.shmId), `shm ${p.shmId} removed`);
   const ours = () =>
-    fs.readdirSync(os.tmpdir()).filter((d) => d.startsWith('souk-') && d.includes(`-${pid}-`));
+    fs.readdirSync(tempBase()).filter((d) => d.startsWith('souk-') && d.includes(`-${pid}-`));
   assert.ok(ours().length > 0, 'nothing could remove the dirs yet');
   await waitFor(
     'the dirs to be collectable',

@@ -48,6 +48,9 @@ function settings(o: PostgresPairOptions): string {
     "wal_keep_size = '256MB'",
     'hot_standby = on',
     "wal_retrieve_retry_interval = '100ms'",
+    // Dynamic shared memory as files in the data dir, not /dev/shm/PostgreSQL.*: a SIGKILLed
+    // postmaster's segments then go with the directory instead of piling up.
+    'dynamic_shared_memory_type = mmap',
     'fsync = on',
     "log_min_messages = 'warning'",
     '',
@@ -141,6 +144,31 @@ export async function verifyReplication(rec: PostgresPairRecord, timeoutMs = 15_
     },
     timeoutMs,
     10,
+  );
+}
+
+/** Waits until the replica has replayed everything committed on the primary so far. */
+export async function waitForReplica(
+  primaryUrl: string,
+  replicaUrl: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const [{ lsn }] = (await query<{ lsn: string }>(
+    primaryUrl,
+    'SELECT pg_current_wal_lsn()::text AS lsn',
+  )) as [{ lsn: string }];
+  await waitFor(
+    'the replica to catch up',
+    async () => {
+      const rows = await query<{ ok: boolean }>(
+        replicaUrl,
+        'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok',
+        [lsn],
+      );
+      return rows[0]?.ok === true;
+    },
+    timeoutMs,
+    5,
   );
 }
 
