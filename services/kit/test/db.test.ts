@@ -18,7 +18,9 @@ import * as assert from 'uvu/assert';
 import { openDatabase } from '../src/db/database.ts';
 import { MigrationError, migrate } from '../src/db/migrate.ts';
 import { Health } from '../src/health.ts';
+import { Metrics } from '../src/metrics.ts';
 import { PrismaClient } from './fixtures/generated/client/client.ts';
+import { metricValue } from './support/serve.ts';
 
 const fixtureMigrations = fileURLToPath(new URL('./fixtures/prisma/migrations', import.meta.url));
 const migrateCli = fileURLToPath(new URL('../src/db/migrate-cli.ts', import.meta.url));
@@ -360,5 +362,38 @@ factory('readiness: db and db-replica checks are up', async () => {
   assert.is(readiness.checks['db-replica']?.critical, false);
   assert.equal(await db.check(), { status: 'ok' });
 });
+
+factory(
+  'an unreachable replica: reads run on the primary, readiness is degraded, fallbacks are counted',
+  async () => {
+    const metrics = new Metrics({ service: 'kit-db-test', defaultMetrics: false });
+    const dead = new URL(s.replicaDatabaseUrl);
+    dead.port = '1';
+    const degraded = await openDatabase(PrismaClient, {
+      url: s.databaseUrl,
+      replicaUrls: [dead.toString()],
+      connectTimeoutMs: 1_000,
+      metrics,
+    });
+    try {
+      await degraded.client.item.create({ data: { name: 'fallback', price: 5 } });
+      const found = await degraded.client.item.findMany({ where: { name: 'fallback' } });
+      assert.is(found.length, 1, 'the read ran on the primary and saw the fresh write');
+      assert.is(await degraded.client.item.count({ where: { name: 'fallback' } }), 1);
+      type Where = { standby: boolean }[];
+      const where = await degraded.client.$replica().$queryRaw<Where>`SELECT pg_is_in_recovery() AS standby`;
+      assert.is(where[0]!.standby, false);
+      assert.is(await metricValue(metrics, 'souk_db_replica_fallbacks_total'), 3);
+      const health = new Health();
+      degraded.registerHealth(health);
+      const readiness = await health.readiness();
+      assert.is(readiness.status, 'degraded');
+      assert.is(readiness.checks['db']?.status, 'up');
+      assert.is(readiness.checks['db-replica']?.status, 'down');
+    } finally {
+      await degraded.close();
+    }
+  },
+);
 
 factory.run();

@@ -7,6 +7,7 @@ import {
   importPKCS8,
   type JWK,
 } from 'jose';
+import { toPkcs8Pem } from './pem.ts';
 
 export type SigningAlgorithm = 'EdDSA' | 'ES256';
 
@@ -32,7 +33,7 @@ export async function generateSigningKey(alg: SigningAlgorithm = 'EdDSA', kid?: 
   return describe(privateKey, await exportJWK(publicKey), alg, kid);
 }
 
-/** A key from configuration: a PKCS#8 PEM or a private JWK (JSON). */
+/** A key from configuration: a PEM (PKCS#8, or SEC1 for EC keys) or a private JWK (JSON). */
 export async function importSigningKey(
   material: string,
   alg: SigningAlgorithm = 'EdDSA',
@@ -46,7 +47,7 @@ export async function importSigningKey(
     privateKey = (await importJWK(parsed, alg, { extractable: true })) as CryptoKey;
     jwk = parsed;
   } else {
-    privateKey = await importPKCS8(trimmed, alg, { extractable: true });
+    privateKey = await importPKCS8(toPkcs8Pem(trimmed), alg, { extractable: true });
     jwk = await exportJWK(privateKey);
   }
   return describe(privateKey, jwk, alg, kid ?? jwk.kid);

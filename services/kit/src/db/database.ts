@@ -2,6 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { readReplicas } from '@prisma/extension-read-replicas';
 import pg from 'pg';
 import type { Health } from '../health.ts';
+import { Metrics } from '../metrics.ts';
 import { migrate } from './migrate.ts';
 import { type DbTarget, tracingExtension } from './tracing.ts';
 
@@ -34,6 +35,9 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   /** Server-side statement timeout, so a stuck query cannot hold a request forever. */
   statementTimeoutMs?: number;
+  /** After a replica failed to connect, its reads go to the primary for this long (default 5 s). */
+  replicaRetryMs?: number;
+  metrics?: Metrics;
   /** Sessions show as `<name>-primary` / `<name>-replica` in pg_stat_activity. */
   applicationName?: string;
   log?: (message: string) => void;
@@ -83,7 +87,16 @@ export async function openDatabase<C extends PrismaClientLike>(
     return base.$extends(tracingExtension(target, databaseName(pool))) as C;
   };
   const primary = makeClient(primaryPool, 'primary');
-  const replicas = replicaPools.map((pool) => makeClient(pool, 'replica'));
+  const metrics = options.metrics ?? new Metrics({ service: 'souk', defaultMetrics: false });
+  const fallbacks = metrics.counter(
+    'souk_db_replica_fallbacks_total',
+    'Reads meant for a replica that ran on the primary because the replica could not be reached',
+  );
+  const replicas = replicaPools.map((pool) =>
+    makeClient(pool, 'replica').$extends(
+      fallbackExtension(primary, options.replicaRetryMs ?? 5_000, () => fallbacks.inc()),
+    ),
+  ) as C[];
   const client = (
     replicas.length > 0
       ? primary.$extends(readReplicas({ replicas: replicas as never[] }))
@@ -124,6 +137,54 @@ export async function openDatabase<C extends PrismaClientLike>(
     async close() {
       await Promise.allSettled([primary.$disconnect(), ...replicas.map((c) => c.$disconnect())]);
       await Promise.allSettled([primaryPool.end(), ...replicaPools.map((pool) => pool.end())]);
+    },
+  };
+}
+
+/** Prisma's codes for "the server could not be reached / dropped us / the pool ran dry". */
+const UNREACHABLE = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+
+function unreachable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && UNREACHABLE.has(code);
+}
+
+type Operation = (args: unknown) => Promise<unknown>;
+
+/**
+ * Installed on each replica client: when the replica cannot be reached, the read runs on the primary
+ * (slightly fresher data is never wrong) and the replica is skipped for `retryMs`, so a dead replica
+ * costs one failed connection attempt per period rather than one per read.
+ */
+function fallbackExtension(primary: object, retryMs: number, onFallback: () => void) {
+  let downUntil = 0;
+  const onPrimary = (model: string | undefined, operation: string, args: unknown) => {
+    onFallback();
+    const target = (model ? (primary as Record<string, unknown>)[model] : primary) as Record<
+      string,
+      Operation
+    >;
+    return target[operation]!(args);
+  };
+  return {
+    name: 'souk-replica-fallback',
+    query: {
+      async $allOperations(params: {
+        model?: string;
+        operation: string;
+        args: unknown;
+        query: Operation;
+      }): Promise<unknown> {
+        const { model, operation, args, query } = params;
+        if (Date.now() < downUntil) return onPrimary(model, operation, args);
+        try {
+          return await query(args);
+        } catch (error) {
+          if (!unreachable(error)) throw error;
+          downUntil = Date.now() + retryMs;
+          return onPrimary(model, operation, args);
+        }
+      },
     },
   };
 }

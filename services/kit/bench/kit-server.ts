@@ -1,0 +1,103 @@
+/**
+ * The servers of the kit benchmark, each in a process of its own so the load generator never shares
+ * their event loop: `bare` (Koa + router hello), `kit` (the same hello on createService), `cached`
+ * (createService, GET /items/:id read through the Redis Cluster cache from Postgres).
+ * Prints `{"url": ...}` once listening; stops on SIGTERM.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Router } from '@koa/router';
+import Koa from 'koa';
+import pg from 'pg';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { Cache } from '../src/cache/cache.ts';
+import { baseConfig, loadConfig } from '../src/config.ts';
+import { closeRedisCluster, createRedisCluster, redisReady } from '../src/redis.ts';
+import { defineRoute, type Route } from '../src/route.ts';
+import { createService } from '../src/service.ts';
+
+const mode = process.argv[2];
+const Hello = z.object({ hello: z.string() });
+
+async function bare(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const app = new Koa();
+  const router = new Router();
+  router.get('/hello', (ctx) => {
+    ctx.body = { hello: 'world' };
+  });
+  app.use(router.routes());
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, stop: () => new Promise((r) => server.close(() => r())) };
+}
+
+async function kit(routes: () => Promise<{ routes: Route[]; close: () => Promise<void> }>) {
+  const config = loadConfig(baseConfig, { SERVICE_NAME: 'kit-bench', HOST: '127.0.0.1', PORT: '0' });
+  // Every request still writes its JSON access line; only the sink is discarded.
+  const service = createService({
+    config,
+    logDestination: pino.destination({ dest: '/dev/null', sync: true }),
+  });
+  const built = await routes();
+  service.shutdown.register('bench', built.close, { phase: 'clients' });
+  const { url } = await service.start({ routes: built.routes });
+  return { url, stop: () => service.stop().then(() => undefined), service };
+}
+
+const hello = async () => ({
+  routes: [
+    defineRoute({
+      method: 'GET',
+      path: '/hello',
+      name: 'hello',
+      responses: { 200: { description: 'hello', body: Hello } },
+      handler: () => ({ status: 200, body: { hello: 'world' } }),
+    }),
+  ],
+  close: async () => {},
+});
+
+const Item = z.object({ id: z.number(), name: z.string(), description: z.string(), price: z.number() });
+
+const cached = async () => {
+  const pool = new pg.Pool({ connectionString: process.env['DATABASE_URL'], max: 10 });
+  const redis = createRedisCluster(JSON.parse(process.env['REDIS_NODES'] ?? '[]'));
+  await redisReady(redis);
+  const cache = new Cache({ redis, prefix: process.env['KEY_PREFIX'] ?? 'kit-bench:', ttlMs: 600_000 });
+  return {
+    routes: [
+      defineRoute({
+        method: 'GET',
+        path: '/items/:id',
+        name: 'getItem',
+        params: z.object({ id: z.coerce.number().int() }),
+        responses: { 200: { description: 'An item', body: Item }, 404: { description: 'No such item' } },
+        handler: async ({ params }) => {
+          const item = await cache.get(`item:${params.id}`, async () => {
+            const { rows } = await pool.query<z.infer<typeof Item>>(
+              'SELECT id, name, description, price FROM items WHERE id = $1',
+              [params.id],
+            );
+            return rows[0] ?? null;
+          });
+          return item ? { status: 200, body: item } : { status: 404 };
+        },
+      }),
+    ],
+    close: async () => {
+      await closeRedisCluster(redis);
+      await pool.end();
+    },
+  };
+};
+
+const server = mode === 'bare' ? await bare() : await kit(mode === 'cached' ? cached : hello);
+process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+process.on('SIGTERM', () => {
+  server.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});
