@@ -131,6 +131,8 @@ export function microserviceController(
     if (!blocker) {
       const objs = desired(ms, refs, { serviceMonitor: await serviceMonitorServed() });
       const stale: KubeObject[] = [];
+      const liveOf = (obj: KubeObject) =>
+        owned.get(gvkKey(obj))?.getByName(obj.metadata.namespace, obj.metadata.name);
       for (const obj of objs) {
         const cache = owned.get(gvkKey(obj));
         const live = cache?.getByName(obj.metadata.namespace, obj.metadata.name);
@@ -154,7 +156,8 @@ export function microserviceController(
         for (const [i, r] of results.entries()) {
           const obj = stale[i]!;
           if (r.status === 'fulfilled') {
-            written.push(obj.kind);
+            // Creations are visible as the children themselves; an Event tells of updates and repaired drift.
+            if (liveOf(obj)) written.push(obj.kind);
             if (obj.kind === 'Deployment') {
               deployment = r.value;
               current = true;
@@ -173,7 +176,7 @@ export function microserviceController(
     }
 
     if (written.length)
-      recorder.event(ms as KubeObject, 'Normal', 'Applied', `applied ${written.join(', ')}`);
+      recorder.event(ms as KubeObject, 'Normal', 'Updated', `updated ${written.join(', ')}`);
     if (blocker) recorder.event(ms as KubeObject, 'Warning', blocker.reason, blocker.message);
 
     const status = computeStatus(ms, deployment, current, configHash(ms), blocker);
