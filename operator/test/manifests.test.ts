@@ -45,7 +45,11 @@ test('RBAC: no wildcard, no secrets, leases only through a namespaced Role', () 
     assert.not.ok(r.resources.includes('leases'), 'leases are namespaced');
   }
   const role = install().find((d) => d['kind'] === 'Role');
-  assert.equal((role?.['rules'] as { verbs: string[] }[])[0]?.verbs, ['get', 'create', 'update']);
+  assert.equal((role?.['rules'] as { verbs: string[] }[] | undefined)?.[0]?.verbs, [
+    'get',
+    'create',
+    'update',
+  ]);
 });
 
 test('the operator Deployment runs two replicas with leader election, non-root, read-only', () => {
