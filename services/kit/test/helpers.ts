@@ -110,7 +110,7 @@ export function spawnFixture(env: Record<string, string>): Child {
     stderr: () => err,
     exited,
     logs,
-    async waitForLog(predicate, timeoutMs = 15_000) {
+    async waitForLog(predicate, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         const found = logs().find(predicate);
