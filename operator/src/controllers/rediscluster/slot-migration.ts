@@ -56,7 +56,7 @@ export async function migrateSlots(
   opts: MigrationOptions = {},
 ): Promise<MigrationResult> {
   const keysPerBatch = opts.keysPerBatch ?? 100;
-  const slotsPerRound = opts.slotsPerRound ?? 64;
+  const slotsPerRound = opts.slotsPerRound ?? 256;
   const timeoutMs = opts.timeoutMs ?? 5000;
   const [fromId, toId] = await Promise.all([nodeId(pool, from), nodeId(pool, to)]);
   const done: MigrationResult = { slots: 0, keys: 0 };
@@ -70,40 +70,46 @@ export async function migrateSlots(
       ),
       /already the owner/,
     );
-    check(
-      await pool.pipeline(
-        from,
-        round.map((s) => ['CLUSTER', 'SETSLOT', s, 'MIGRATING', toId]),
-      ),
-      /not the owner/,
-    );
+    // Source: open the slots and list their keys in one round trip.
+    const opened = await pool.pipeline(from, [
+      ...round.map((s) => ['CLUSTER', 'SETSLOT', s, 'MIGRATING', toId]),
+      ...round.map((s) => ['CLUSTER', 'GETKEYSINSLOT', s, keysPerBatch]),
+    ]);
+    check(opened.slice(0, round.length), /not the owner/);
+    let listed = check(opened.slice(round.length));
     let pending: readonly number[] = round;
-    while (pending.length > 0) {
-      const listed = check(
-        await pool.pipeline(
-          from,
-          pending.map((s) => ['CLUSTER', 'GETKEYSINSLOT', s, keysPerBatch]),
-        ),
-      );
-      const withKeys: number[] = [];
+    for (;;) {
       const moves: (string | number)[][] = [];
+      const full: number[] = [];
       listed.forEach((r, j) => {
         const keys = r.value as string[];
         if (keys.length === 0) return;
-        withKeys.push(pending[j] as number);
+        // One MIGRATE per slot: in cluster mode its keys must share a slot.
         moves.push(migrateArgs(pool, to, timeoutMs, keys, true));
         done.keys += keys.length;
+        if (keys.length >= keysPerBatch) full.push(pending[j] as number);
       });
       check(await pool.pipeline(from, moves));
-      pending = withKeys;
+      // A slot listed short is empty now: a key the source lacks is created on the target (ASK),
+      // never on the source. Should one remain anyway, SETSLOT NODE below refuses and a retry moves it.
+      if (full.length === 0) break;
+      pending = full;
+      listed = check(
+        await pool.pipeline(
+          from,
+          full.map((s) => ['CLUSTER', 'GETKEYSINSLOT', s, keysPerBatch]),
+        ),
+      );
     }
     // The target takes ownership first (bumping its epoch), so the source's claim can only lose.
     const assign = round.map((s) => ['CLUSTER', 'SETSLOT', s, 'NODE', toId]);
     check(await pool.pipeline(to, assign));
-    // A source that gave away its last slot may already have turned into a replica of the target.
-    check(await pool.pipeline(from, assign), /only with masters/);
-    // The other masters would learn it by gossip; telling them saves clients a redirection round.
-    await Promise.all(others.filter((a) => a !== from && a !== to).map((a) => pool.pipeline(a, assign)));
+    await Promise.all([
+      // A source that gave away its last slot may already have turned into a replica of the target.
+      pool.pipeline(from, assign).then((r) => check(r, /only with masters/)),
+      // The other masters would learn it by gossip; telling them saves clients a redirection round.
+      ...others.filter((a) => a !== from && a !== to).map((a) => pool.pipeline(a, assign)),
+    ]);
     done.slots += round.length;
     opts.onProgress?.({ ...done });
   }
