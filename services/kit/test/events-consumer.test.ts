@@ -119,11 +119,11 @@ test('an invalid event goes to the dead-letter topic with the reason in its head
   await consumer.start();
   const producer = kafka.producer();
   await producer.connect();
-  const good = ItemUpdated.create(itemId(600), { itemId: itemId(600), changes: { stock: 1 } });
+  const good = ItemUpdated.create(itemId(600), { itemId: itemId(600), changes: { quantity: 1 } });
   const bad = {
     ...good,
     id: good.id.replace(/.$/, 'f'),
-    data: { itemId: itemId(600), changes: { stock: 'many' } },
+    data: { itemId: itemId(600), changes: { quantity: 'many' } },
   };
   const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
   await producer.send({
@@ -149,7 +149,10 @@ test('an invalid event goes to the dead-letter topic with the reason in its head
   );
   assert.equal(letters.length, 2);
   const [schema, json] = letters as [KafkaMessage, KafkaMessage];
-  assert.match(header(schema, Header.dlqReason) ?? '', /ItemUpdated@1 data: changes\.stock: Invalid input/);
+  assert.match(
+    header(schema, Header.dlqReason) ?? '',
+    /ItemUpdated@1 data: changes\.quantity: Invalid input/,
+  );
   assert.equal(header(schema, Header.dlqAttempts), '0');
   assert.equal(header(schema, 'traceparent'), traceparent, 'the original headers are kept');
   assert.equal(String(schema.value), JSON.stringify(bad));

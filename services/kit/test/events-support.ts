@@ -30,7 +30,7 @@ export const itemId = (n: number) => `0195f1c2-7a3b-7c00-8000-${n.toString(16).p
 
 /**
  * One state change and its event in one transaction: bumps the item's version (the row lock that
- * orders writers of one item) and appends ItemUpdated carrying that version as `changes.stock`.
+ * orders writers of one item) and appends ItemUpdated carrying that version as `changes.quantity`.
  */
 export async function writeChange(
   db: Db,
@@ -44,7 +44,7 @@ export async function writeChange(
       itemId(item),
     );
     const seq = rows[0]!.version;
-    const event = ItemUpdated.create(itemId(item), { itemId: itemId(item), changes: { stock: seq } });
+    const event = ItemUpdated.create(itemId(item), { itemId: itemId(item), changes: { quantity: seq } });
     await appendToOutbox(tx, event);
     beforeCommit?.(event.id);
     return { id: event.id, seq };
@@ -61,7 +61,7 @@ export function effectConsumer(
     db: db.primary,
     handlers: [
       on(ItemUpdated, async (event, tx: Tx, delivery) => {
-        const seq = event.data.changes.stock ?? -1;
+        const seq = event.data.changes.quantity ?? -1;
         if (hooks.fail?.(seq, delivery.attempt)) throw new Error(`handler refused seq ${seq}`);
         await tx.$executeRawUnsafe(
           'INSERT INTO effects (consumer, event_id, item_id, seq) VALUES ($1, $2::uuid, $3, $4)',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineAggregate, defineEvent } from './contract.ts';
-import { cents, currency, id, stockLine } from './fields.ts';
+import { cents, currency, id, stockLine, timestamp } from './fields.ts';
 
 /**
  * Item events are keyed by item id; reservation events by order id, so the reservation steps of
@@ -9,6 +9,9 @@ import { cents, currency, id, stockLine } from './fields.ts';
 export const items = defineAggregate('Item', 'inventory.events');
 export const reservations = defineAggregate('Reservation', 'inventory.events');
 
+/** Whether the owner offers the item; independent of the quantity left. */
+const availability = z.enum(['available', 'unavailable']);
+
 export const ItemCreated = defineEvent({
   aggregate: items,
   type: 'ItemCreated',
@@ -16,12 +19,12 @@ export const ItemCreated = defineEvent({
   data: z.object({
     itemId: id,
     ownerId: id,
-    name: z.string().min(1).max(200),
-    description: z.string().max(5000).optional(),
+    title: z.string().min(1).max(200),
+    description: z.string().max(5000),
     priceCents: cents,
     currency,
-    stock: z.int().min(0),
-    shared: z.boolean(),
+    quantity: z.int().min(0),
+    availability,
   }),
 });
 
@@ -32,11 +35,12 @@ export const ItemUpdated = defineEvent({
   data: z.object({
     itemId: id,
     changes: z.object({
-      name: z.string().min(1).max(200).optional(),
+      title: z.string().min(1).max(200).optional(),
       description: z.string().max(5000).optional(),
       priceCents: cents.optional(),
-      stock: z.int().min(0).optional(),
-      shared: z.boolean().optional(),
+      currency: currency.optional(),
+      quantity: z.int().min(0).optional(),
+      availability: availability.optional(),
     }),
   }),
 });
@@ -52,7 +56,13 @@ export const StockReserved = defineEvent({
   aggregate: reservations,
   type: 'StockReserved',
   version: 1,
-  data: z.object({ orderId: id, reservationId: id, lines: z.array(stockLine).min(1) }),
+  data: z.object({
+    orderId: id,
+    reservationId: id,
+    lines: z.array(stockLine).min(1),
+    /** Unless the order confirms before this, the reservation is released. */
+    expiresAt: timestamp,
+  }),
 });
 
 export const StockRejected = defineEvent({
@@ -70,7 +80,12 @@ export const StockReleased = defineEvent({
   aggregate: reservations,
   type: 'StockReleased',
   version: 1,
-  data: z.object({ orderId: id, reservationId: id, lines: z.array(stockLine).min(1) }),
+  data: z.object({
+    orderId: id,
+    reservationId: id,
+    lines: z.array(stockLine).min(1),
+    reason: z.enum(['order_cancelled', 'expired']),
+  }),
 });
 
 export const inventoryEvents = [
