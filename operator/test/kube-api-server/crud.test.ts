@@ -276,6 +276,28 @@ test('built-in validation: Deployment required fields, PDB minAvailable xor maxU
   assert.match(pdb.message ?? '', /minAvailable and maxUnavailable cannot be both set/);
 });
 
+test('built-in schemas: a mistyped field is a 400 decode error, an enum violation a 422', async ({ api }) => {
+  const apps = api.kubeConfig().makeApiClient(AppsV1Api);
+  const typed = deployment('typed');
+  (typed.spec as unknown as { replicas: string }).replicas = 'three';
+  const decode = await expectStatus(apps.createNamespacedDeployment({ namespace: 'shop', body: typed }), 400);
+  assert.is(decode.reason, 'BadRequest');
+  assert.match(
+    decode.message ?? '',
+    /^Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string/,
+  );
+  const policy = deployment('policy');
+  policy.spec!.template.spec!.containers[0]!.imagePullPolicy = 'Sometimes';
+  const err = await expectStatus(apps.createNamespacedDeployment({ namespace: 'shop', body: policy }), 422);
+  assert.equal(JSON.parse(JSON.stringify(err.details?.causes)), [
+    {
+      reason: 'FieldValueNotSupported',
+      message: 'Unsupported value: "Sometimes": supported values: "Always", "IfNotPresent", "Never"',
+      field: 'spec.template.spec.containers[0].imagePullPolicy',
+    },
+  ]);
+});
+
 test('list: label and field selectors, list resourceVersion, limit/continue', async ({ api }) => {
   const core = api.kubeConfig().makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'listing' } } });

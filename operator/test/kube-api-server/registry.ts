@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { type ManagerContext, managedFieldsForUpdate, serverSideApply } from './apply.ts';
 import { applyBuiltinDefaults } from './builtin-defaults.ts';
+import type { BuiltinSchemas } from './builtin-schema.ts';
 import { validateBuiltin, validateMetadata } from './builtin-validation.ts';
 import { validateCrd } from './crd-validation.ts';
 import {
@@ -127,6 +128,7 @@ export class Registry {
   constructor(
     readonly resources: ResourceRegistry,
     readonly storage: Storage,
+    private readonly schemas?: BuiltinSchemas,
   ) {}
 
   // ---- reads
@@ -245,11 +247,16 @@ export class Registry {
       if (mode === 'Warn') for (const u of unknown) fv.warnings?.push(`unknown field "${u}"`);
       applyDefaults(o, t.schema);
     } else {
+      this.schemas?.checkDecodable(t, o);
       applyBuiltinDefaults(t, o);
     }
     const errs: FieldError[] = validateMetadata(t, o, old);
     if (t.crdName && t.schema) errs.push(...validateCustomResource(o, old, t.schema));
-    else errs.push(...validateBuiltin(t, o, old));
+    else {
+      errs.push(...validateBuiltin(t, o, old));
+      const seen = new Set(errs.map((e) => `${e.type}|${e.field}`));
+      for (const e of this.schemas?.validate(t, o) ?? []) if (!seen.has(`${e.type}|${e.field}`)) errs.push(e);
+    }
     if (t.kind === 'Event' && (t.group === '' || isEventsV1(t))) errs.push(...validateEvent(t, o));
     if (t.group === 'apiextensions.k8s.io' && t.kind === 'CustomResourceDefinition')
       errs.push(...validateCrd(o, old));
@@ -301,6 +308,20 @@ export class Registry {
         break;
       case 'autoscaling/HorizontalPodAutoscaler':
         o.status = { currentReplicas: 0, desiredReplicas: 0 };
+        break;
+      case 'apps/StatefulSet':
+        o.status = { replicas: 0, availableReplicas: 0 };
+        break;
+      case 'apps/ReplicaSet':
+        o.status = { replicas: 0 };
+        break;
+      case 'apps/DaemonSet':
+        o.status = {
+          currentNumberScheduled: 0,
+          numberMisscheduled: 0,
+          desiredNumberScheduled: 0,
+          numberReady: 0,
+        };
         break;
       case 'apiextensions.k8s.io/CustomResourceDefinition':
         o.status = { conditions: [], acceptedNames: { plural: '', kind: '' }, storedVersions: [] };

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
+import { BuiltinSchemas } from './builtin-schema.ts';
 import { CrdController } from './crd.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import {
@@ -193,7 +194,7 @@ interface Route {
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const resources = new ResourceRegistry(builtinResourceTypes());
   const storage = new Storage(options.historyLimit ?? 10_000);
-  const registry = new Registry(resources, storage);
+  const registry = new Registry(resources, storage, await BuiltinSchemas.load(resources.all()));
   const watches = new WatchHub(storage, options.bookmarkIntervalMs ?? 5_000, (t, o) =>
     registry.present(t, o),
   );
