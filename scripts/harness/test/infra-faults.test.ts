@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { query } from '../src/infra/postgres-node.ts';
 import { waitFor } from '../src/infra/processes.ts';
+import { clusterNodes } from '../src/infra/redis-cluster.ts';
 import { infoFields, redisCall } from '../src/infra/resp.ts';
 import {
   type KafkaMock,
@@ -150,12 +151,13 @@ test('redis: killing a master promotes its replica and the cluster client keeps 
     const slots = (await redisCall(redis.ports[0]!, ['CLUSTER', 'SLOTS'])) as [
       number,
       number,
-      [string, number],
-      [string, number],
+      [string, number, string],
     ][];
-    const range = slots.find(([from, to]) => slot >= from && slot <= to)!;
-    const masterPort = Number(range[2][1]);
-    const replicaPort = Number(range[3][1]);
+    const [, , [, masterPort, masterId]] = slots.find(([from, to]) => slot >= from && slot <= to)!;
+    // CLUSTER SLOTS leaves out replicas until gossip reports their offsets: CLUSTER NODES has them.
+    const replica = (await clusterNodes(masterPort)).find((n) => n.masterId === masterId);
+    assert.ok(replica, 'the master has a replica');
+    const replicaPort = replica!.port;
     // Kill only once the replica has everything, so nothing acknowledged is lost.
     await waitFor('the replica to catch up', async () => {
       const m = infoFields(String(await redisCall(masterPort, ['INFO', 'replication'])));

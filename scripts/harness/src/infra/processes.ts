@@ -161,6 +161,8 @@ export function runSync(cmd: string, args: string[]): RunResult {
 
 export interface DaemonOptions {
   cwd?: string;
+  /** The server's environment; the starter's own by default. */
+  env?: NodeJS.ProcessEnv;
   /** Run as this user (when we are root). */
   user?: string;
   /**
@@ -191,6 +193,7 @@ export function spawnDaemon(
   try {
     const child = spawn(argv[0]!, argv.slice(1), {
       ...(opts.cwd ? { cwd: opts.cwd } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
       detached: true,
       stdio: ['ignore', fd, fd],
     });

@@ -64,9 +64,13 @@ export async function createRedisCluster(
 }
 
 export interface ClusterNodeView {
+  id: string;
   address: string;
   port: number;
   role: 'master' | 'replica';
+  /** The master a replica follows; undefined for a master. */
+  masterId: string | undefined;
+  /** Failing, or not yet through the handshake. */
   failed: boolean;
   slots: number;
 }
@@ -87,20 +91,42 @@ export async function clusterNodes(port: number): Promise<ClusterNodeView[]> {
         return n + (b === undefined ? 1 : b - a! + 1);
       }, 0);
       return {
+        id: f[0]!,
         address,
         port: Number(address.split(':')[1]),
         role: flags.includes('master') ? 'master' : 'replica',
-        failed: flags.includes('fail') || flags.includes('fail?') || flags.includes('noaddr'),
+        masterId: f[3] === '-' ? undefined : f[3],
+        failed: ['fail', 'fail?', 'noaddr', 'handshake'].some((x) => flags.includes(x)),
         slots,
       } satisfies ClusterNodeView;
     });
 }
 
+/**
+ * What one node gets wrong about the others: every live node must know every other one, as a
+ * master or as the replica of a known master (gossip lags behind a fresh CLUSTER REPLICATE).
+ */
+function topologyProblems(self: number, view: ClusterNodeView[], live: Set<string>): string[] {
+  const known = view.filter((v) => live.has(v.address));
+  const ids = new Set(known.map((v) => v.id));
+  const problems: string[] = [];
+  if (known.length !== live.size) problems.push(`knows ${known.length} of ${live.size} nodes`);
+  for (const v of known) {
+    if (v.failed) problems.push(`sees ${v.address} failing or in handshake`);
+    if (v.role === 'replica' && !(v.masterId && ids.has(v.masterId))) {
+      problems.push(`does not know the master of ${v.address}`);
+    }
+  }
+  return problems.map((p) => `${addr(self)}: ${p}`);
+}
+
 /** Problems that keep the cluster from being usable; empty when it is healthy. */
 export async function clusterProblems(rec: RedisClusterRecord): Promise<string[]> {
   const problems: string[] = [];
+  const live = new Set(rec.nodes.map((n) => addr(n.port)));
   for (const n of rec.nodes) {
     try {
+      problems.push(...topologyProblems(n.port, await clusterNodes(n.port), live));
       const info = infoFields(String(await redisCall(n.port, ['CLUSTER', 'INFO'])));
       if (info.get('cluster_state') !== 'ok')
         problems.push(`${addr(n.port)}: cluster_state:${info.get('cluster_state')}`);
