@@ -8,6 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { observeTopology } from '../src/controllers/rediscluster/cluster-state.ts';
 import { splitAddress } from '../src/controllers/rediscluster/node-client.ts';
+import { formatRanges } from '../src/controllers/rediscluster/slots.ts';
 import { clusterClient, converge, NodePool, redisCliCheck, writeKeys } from './support/rediscluster.ts';
 
 const test = suite('rediscluster heal: a replaced pod comes back empty with a new node id');
@@ -50,6 +51,52 @@ test('a killed replica replaced by an empty node on the same port is forgotten a
       assert.ok(!n.view.some((e) => e.id === oldId), `${n.address} forgot the old id`);
       assert.is(n.view.length, 6);
     }
+    const check = await redisCliCheck(victim.address);
+    assert.ok(check.ok, check.output);
+  } finally {
+    client.disconnect();
+    await pool.close();
+    if (replacement) await stopRedisNode(replacement);
+    releasePorts(busPorts);
+    await redis.stop();
+  }
+});
+
+test('a master lost with its only copy: its slots are reassigned to the new empty node, and the loss reported', async () => {
+  const redis = await startRedisNodes(3);
+  const pool = new NodePool();
+  const client = clusterClient(redis.nodes);
+  let replacement: Awaited<ReturnType<typeof startRedisNode>> | undefined;
+  let busPorts: number[] = [];
+  try {
+    const desired = { nodes: redis.nodes, masters: 3, replicasPerMaster: 0 };
+    await converge(pool, desired);
+    await writeKeys(client, 'm', 3000);
+    const before = await observeTopology(pool, redis.nodes);
+    const victim = before.nodes[1];
+    assert.ok(victim?.self);
+    const lostRanges = formatRanges(victim.self.slots);
+    const lostKeys = victim.keys as number;
+    assert.ok(lostKeys > 0);
+
+    await redis.killNode(splitAddress(victim.address).port);
+    busPorts = await freePorts(1);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'souk-rediscluster-heal-'));
+    replacement = await startRedisNode(splitAddress(victim.address).port, busPorts[0] as number, dir);
+
+    const r = await converge(pool, desired);
+    assert.equal(
+      r.applied.map((s) => s.kind),
+      ['forget', 'meet', 'assignSlots'],
+    );
+    assert.ok(
+      r.warnings.some((w) => w.includes(`slots ${lostRanges} lose their keys`)),
+      r.warnings.join('; '),
+    );
+    assert.is(r.status.slotsAssigned, 16384);
+    assert.is(r.status.nodes[1]?.slotRanges, lostRanges, 'the new node serves the lost slots');
+    const values = await Promise.all(Array.from({ length: 3000 }, (_, i) => client.get(`m:${i}`)));
+    assert.is(values.filter((v) => v === null).length, lostKeys, 'exactly the lost master’s keys are gone');
     const check = await redisCliCheck(victim.address);
     assert.ok(check.ok, check.output);
   } finally {

@@ -28,6 +28,8 @@ export interface ReconcileResult {
   applied: Step[];
   /** The last step failure, if the budget ran out while a step kept failing. */
   error?: string;
+  /** Every risk reported on the way (e.g. slots whose keys were lost), for events and logs. */
+  warnings: string[];
 }
 
 /** Applies one step. Every step is idempotent: applying it twice, or after a crash half-way, is safe. */
@@ -75,12 +77,15 @@ export async function reconcileRedisCluster(
   const pollMs = opts.pollMs ?? 100;
   const addresses = [...new Set([...desired.nodes, ...(desired.retiring ?? [])])];
   const applied: Step[] = [];
+  const warnings = new Set<string>();
   let error: string | undefined;
   for (;;) {
     const topology = await observeTopology(pool, addresses);
     const plan = planCluster(desired, topology);
+    for (const w of plan.warnings) warnings.add(w);
     const result = (done: boolean): ReconcileResult => {
-      const r: ReconcileResult = { done, status: summarize(desired, topology, plan), plan, applied };
+      const status = summarize(desired, topology, plan);
+      const r: ReconcileResult = { done, status, plan, applied, warnings: [...warnings] };
       if (error !== undefined) r.error = error;
       return r;
     };
