@@ -24,6 +24,11 @@
 export { type AppOptions, createApp } from './app.ts';
 export { createDenyList, type DenyList, type DenyListOptions } from './auth/deny-list.ts';
 export {
+  createIntrospectionVerifier,
+  type IntrospectionOptions,
+  type IntrospectionVerifier,
+} from './auth/introspection.ts';
+export {
   buildJwks,
   JWKS_PATH,
   jwksEndpoint,
