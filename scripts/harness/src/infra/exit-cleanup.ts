@@ -1,7 +1,7 @@
 /**
  * Synchronous clean-ups that run when the process ends in any ordinary way: normal exit, an
- * uncaught error, or SIGINT/SIGTERM/SIGHUP. They must be synchronous because nothing
- * asynchronous runs during 'exit'.
+ * uncaught error, or SIGINT/SIGTERM/SIGHUP (when the program has no handler of its own for the
+ * signal). They must be synchronous because nothing asynchronous runs during 'exit'.
  */
 type Cleanup = () => void;
 
@@ -26,12 +26,15 @@ function install(): void {
   installed = true;
   process.on('exit', runAll);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(sig, () => {
+    const onSignal = () => {
+      // A program with its own handler shuts down in order and exits; the clean-ups then run on 'exit'.
+      if (process.listenerCount(sig) > 1) return;
       runAll();
       // Default behaviour afterwards: die of the same signal.
-      process.removeAllListeners(sig);
+      process.removeListener(sig, onSignal);
       process.kill(process.pid, sig);
-    });
+    };
+    process.on(sig, onSignal);
   }
 }
 
