@@ -119,6 +119,7 @@ export async function benchReshard(ctx: BenchContext, opts: ReshardOptions = {})
       unit: 'ms',
       baseline: median(cli),
       baselineName: 'redis-cli --cluster reshard',
+      target: 'ratio < 1',
     });
     ctx.record({
       name: 'redis reshard: client errors during the operator migration',
