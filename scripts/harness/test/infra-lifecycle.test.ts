@@ -20,7 +20,8 @@ import type { SharedState } from '../src/infra/shared-instance.ts';
 import { listShm } from '../src/infra/shm.ts';
 import { removeOrphanedTempDirs, tempBase } from '../src/infra/temp-dirs.ts';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'souk-lifecycle-'));
+// On tmpfs like the private instances: this test is about lifecycle, not disk.
+const dir = fs.mkdtempSync(path.join(tempBase(), 'souk-lifecycle-'));
 const pgPort = await freePortRange(2);
 const redisPort = await freePortRange(6);
 const busPort = await freePortRange(6);
