@@ -16,7 +16,8 @@ test('crds/ equals what operator/src/api generates', async () => {
 });
 
 test('every CRD has a status subresource, printer columns, short names and no "rc"', () => {
-  for (const text of renderCrds().values()) {
+  for (const [name, text] of renderCrds()) {
+    if (name === 'kustomization.yaml') continue;
     const crd = parse(text);
     const v = crd.spec.versions[0];
     assert.equal(v.subresources, { status: {} });

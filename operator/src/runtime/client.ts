@@ -59,9 +59,12 @@ interface RequestOptions {
   body?: unknown;
   contentType?: string;
   signal?: AbortSignal;
+  /** Inactivity timeout of the socket (ms). */
+  timeoutMs?: number;
 }
 
 const AUTH_REFRESH_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * A small REST client for any kind. It speaks plain JSON over one keep-alive agent, takes TLS and credentials
@@ -118,6 +121,10 @@ export class KubeClient {
         resolve,
       );
       req.on('error', reject);
+      // A connection that goes silent (no FIN, no data) must not hold a worker or a watch forever.
+      req.setTimeout(o.timeoutMs ?? REQUEST_TIMEOUT_MS, () =>
+        req.destroy(new Error(`${method} ${path}: timed out`)),
+      );
       req.end(body);
     });
   }
@@ -177,6 +184,8 @@ export class KubeClient {
     const info = resourceFor(g);
     const res = await this.send('GET', collectionPath(info, o.namespace), {
       signal: o.signal,
+      // The server ends the watch after timeoutSeconds; silence well beyond that means a dead connection.
+      timeoutMs: ((o.timeoutSeconds ?? 600) + 60) * 1000,
       query: {
         watch: 1,
         allowWatchBookmarks: true,
