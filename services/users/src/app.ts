@@ -1,0 +1,168 @@
+import { createService, type Service, type Tracing } from '@souk/kit';
+import { createDenyList } from '@souk/kit/auth/deny-list';
+import { generateSigningKey, importSigningKey, type SigningKey } from '@souk/kit/auth/keys';
+import { toPkcs8Pem } from '@souk/kit/auth/pem';
+import { createTokenIssuer, createTokenVerifier } from '@souk/kit/auth/tokens';
+import { Cache } from '@souk/kit/cache/cache';
+import { createKafka } from '@souk/kit/events/kafka';
+import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
+import { OutboxRelay } from '@souk/kit/events/relay';
+import { RateLimiter } from '@souk/kit/rate-limit';
+import { closeRedisCluster, createRedisCluster, redisReady } from '@souk/kit/redis';
+import type { DestinationStream } from 'pino';
+import type { UsersConfig } from './config.ts';
+import { migrateUsers, openUsersDb, type UsersDb } from './data/database.ts';
+import { SessionsRepository } from './data/sessions.ts';
+import { SigningKeysRepository } from './data/signing-keys.ts';
+import { UsersRepository } from './data/users.ts';
+import { Accounts } from './domain/accounts.ts';
+import { type SeedOutcome, seedAdmin } from './domain/admin-seed.ts';
+import { KeyRing } from './domain/key-ring.ts';
+import { usersMetrics } from './domain/metrics.ts';
+import { PasswordHasher } from './domain/passwords.ts';
+import { Sessions } from './domain/sessions.ts';
+import { TokenCheck } from './domain/token-check.ts';
+import { requireSession } from './routes/auth.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { userRoutes } from './routes/users.ts';
+
+export const ISSUER = 'souk-users';
+export const AUDIENCE = 'souk';
+export const VERSION = '0.1.0';
+
+export interface UsersAppOptions {
+  logDestination?: DestinationStream;
+  /** Tracing already installed in this process (several apps in one test process). */
+  tracing?: Tracing;
+}
+
+export interface UsersApp {
+  service: Service<UsersConfig>;
+  url: string;
+  db: UsersDb;
+  keys: KeyRing;
+  adminSeed: SeedOutcome | undefined;
+  stop(): Promise<boolean>;
+}
+
+/** The signing key from JWT_PRIVATE_KEY, or (outside production) a fresh one for this process. */
+export async function signingKeyFrom(config: UsersConfig): Promise<SigningKey> {
+  if (config.JWT_PRIVATE_KEY) return importSigningKey(toPkcs8Pem(config.JWT_PRIVATE_KEY), 'ES256');
+  if (config.NODE_ENV === 'production') throw new Error('JWT_PRIVATE_KEY is required in production');
+  return generateSigningKey('ES256');
+}
+
+/**
+ * Builds and starts the users service from its configuration: Postgres (primary + replica), the
+ * Redis Cluster (deny-list, session cache, rate limits), Kafka (outbox relay), then the routes.
+ */
+export async function startUsers(config: UsersConfig, options: UsersAppOptions = {}): Promise<UsersApp> {
+  const service = createService({
+    config,
+    version: VERSION,
+    description: 'Accounts, roles and sessions; issuer of the access tokens (JWKS at /.well-known/jwks.json)',
+    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
+  });
+  const log = service.logger;
+  const migrateOnStart = config.MIGRATE_ON_START ?? config.NODE_ENV !== 'production';
+  if (migrateOnStart) await migrateUsers(config.DATABASE_URL, (m) => log.info(m));
+
+  const db = await openUsersDb({ url: config.DATABASE_URL, replicaUrl: config.DATABASE_REPLICA_URL });
+  service.shutdown.register('db', () => db.close(), { phase: 'clients' });
+  db.registerHealth(service.health);
+
+  const redis = createRedisCluster(config.REDIS_NODES);
+  service.shutdown.register('redis', () => closeRedisCluster(redis), { phase: 'clients' });
+  await redisReady(redis, 5_000).catch((error: unknown) =>
+    log.warn({ err: error }, 'redis cluster not ready at start; serving from the database until it is'),
+  );
+  const prefix = config.REDIS_KEY_PREFIX;
+  const cache = new Cache({ redis, prefix: `${prefix}users:`, metrics: service.metrics });
+  cache.registerHealth(service.health, 'redis');
+  const denyList = createDenyList({ redis, prefix, metrics: service.metrics });
+  const limiter = (name: string, limit: number, windowMs: number) =>
+    new RateLimiter({ redis, name, limit, windowMs, prefix, metrics: service.metrics });
+
+  const kafka = createKafka(
+    config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+    { clientId: 'users' },
+  );
+  const kafkaHealth = registerKafkaHealth(service.health, kafka);
+  service.shutdown.register('kafka health', () => kafkaHealth.close(), { phase: 'clients' });
+  const relay = new OutboxRelay({
+    databaseUrl: config.DATABASE_URL,
+    kafka,
+    resolveTopic: (topic) => `${config.KAFKA_TOPIC_PREFIX}${topic}`,
+    metrics: service.metrics,
+    logger: log,
+    shutdown: service.shutdown,
+  });
+
+  const keys = await KeyRing.open({
+    repository: new SigningKeysRepository(db),
+    current: await signingKeyFrom(config),
+    graceSeconds: config.ACCESS_TOKEN_TTL_SECONDS + 60,
+  });
+  service.shutdown.register('key ring', () => keys.close(), { phase: 'clients' });
+  const issuer = createTokenIssuer({
+    key: keys.current,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  const verifier = createTokenVerifier({
+    keys: keys.getKey,
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    algorithms: ['ES256'],
+  });
+
+  const metrics = usersMetrics(service.metrics);
+  const hasher = new PasswordHasher();
+  const users = new UsersRepository(db);
+  const sessions = new Sessions({
+    db,
+    users,
+    sessions: new SessionsRepository(db),
+    hasher,
+    issuer,
+    denyList,
+    cache,
+    refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+    metrics,
+    log,
+  });
+  const accounts = new Accounts({ db, users, sessions, hasher, metrics });
+  const check = new TokenCheck(verifier, denyList, sessions);
+
+  let adminSeed: SeedOutcome | undefined;
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+    adminSeed = await seedAdmin({ db, users, hasher }, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
+    log.info({ outcome: adminSeed }, 'admin account seeded');
+  }
+
+  relay.start();
+  const auth = requireSession(verifier, denyList, check);
+  const listening = await service.start({
+    routes: [
+      ...userRoutes(accounts, auth),
+      ...sessionRoutes(
+        sessions,
+        {
+          perAccount: limiter('login-account', config.LOGIN_LIMIT_PER_ACCOUNT, config.LOGIN_LIMIT_WINDOW_MS),
+          perIp: limiter('login-ip', config.LOGIN_LIMIT_PER_IP, config.LOGIN_LIMIT_WINDOW_MS),
+        },
+        metrics,
+        auth,
+      ),
+      ...tokenRoutes(
+        check,
+        keys,
+        limiter('validate', config.VALIDATE_LIMIT_PER_IP, config.VALIDATE_LIMIT_WINDOW_MS),
+      ),
+    ],
+  });
+  return { service, url: listening.url, db, keys, adminSeed, stop: () => service.stop() };
+}
