@@ -248,6 +248,15 @@ function validateDataKeys(o: JsonObject, fields: string[], errs: FieldError[]): 
   }
 }
 
+function validateImmutable(o: JsonObject, old: JsonObject | undefined, errs: FieldError[]): void {
+  if (old?.immutable !== true) return;
+  if (!same(old.data, o.data) || !same(old.binaryData, o.binaryData)) {
+    errs.push(forbiddenField('data', 'field is immutable when `immutable` is set'));
+  }
+  if (o.immutable !== true)
+    errs.push(forbiddenField('immutable', 'field is immutable when `immutable` is set'));
+}
+
 export function validateBuiltin(t: ResourceType, o: JsonObject, old: JsonObject | undefined): FieldError[] {
   const errs: FieldError[] = [];
   const gk = `${t.group}/${t.kind}`;
@@ -272,12 +281,11 @@ export function validateBuiltin(t: ResourceType, o: JsonObject, old: JsonObject 
       break;
     case '/ConfigMap':
       validateDataKeys(o, ['data', 'binaryData'], errs);
-      if (old && old.immutable === true && (!same(old.data, o.data) || !same(old.binaryData, o.binaryData))) {
-        errs.push(forbiddenField('data', 'field is immutable when `immutable` is set'));
-      }
+      validateImmutable(o, old, errs);
       break;
     case '/Secret':
       validateDataKeys(o, ['data'], errs);
+      validateImmutable(o, old, errs);
       for (const [k, v] of Object.entries(obj(o.data))) {
         if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))
           errs.push(invalid(`data[${k}]`, '<secret contents redacted>', 'illegal base64 data'));

@@ -1,6 +1,7 @@
 import {
   ApiextensionsV1Api,
   CustomObjectsApi,
+  type KubernetesObject,
   KubernetesObjectApi,
   loadYaml,
   PatchStrategy,
@@ -10,6 +11,7 @@ import {
 } from '@kubernetes/client-node';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { SERVICE_MONITOR_CRD } from './crds.ts';
 import { type KubeApiServer, startKubeApiServer } from './server.ts';
 import { eventually, expectStatus } from './test-helpers.ts';
 
@@ -303,6 +305,29 @@ test('custom resources: status subresource, strategic merge is 415, PUT needs a 
     422,
   );
   assert.is(err.details?.causes?.[0]?.field, 'metadata.resourceVersion');
+});
+
+test('the ServiceMonitor CRD makes monitoring.coreos.com/v1 available', async ({ api }) => {
+  const objects = KubernetesObjectApi.makeApiClient(api.kubeConfig());
+  await objects.create(loadYaml<V1CustomResourceDefinition>(JSON.stringify(SERVICE_MONITOR_CRD)));
+  const created = await eventually(
+    () =>
+      objects
+        .create({
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'ServiceMonitor',
+          metadata: { name: 'web', namespace: 'crs' },
+          spec: {
+            selector: { matchLabels: { app: 'web' } },
+            endpoints: [{ port: 'metrics', path: '/metrics' }],
+          },
+        } as KubernetesObject)
+        .catch(() => undefined),
+    'ServiceMonitor served',
+  );
+  assert.is(created.kind, 'ServiceMonitor');
+  const list = await objects.list('monitoring.coreos.com/v1', 'ServiceMonitor', 'crs');
+  assert.is(list.items.length, 1);
 });
 
 test('an invalid CEL rule fails CRD creation; deleting a CRD removes its resources and the endpoint', async ({

@@ -690,6 +690,13 @@ export class Registry {
   delete(t: ResourceType, namespace: string, name: string, opts: DeleteOptions): JsonObject | Status {
     const old = this.storage.get(t.storageKey, t.namespaced ? namespace : '', name);
     if (!old) throw notFound(gr(t), name);
+    if (
+      t.group === '' &&
+      t.kind === 'Namespace' &&
+      ['default', 'kube-system', 'kube-public'].includes(name)
+    ) {
+      throw forbidden(gr(t), name, 'this namespace may not be deleted');
+    }
     const om = meta(old);
     const pre = opts.preconditions;
     if (pre?.uid && pre.uid !== om.uid) {
