@@ -370,6 +370,15 @@ heal('a master lost with every copy: forgotten with a warning, its slots given t
   assert.match(plan.warnings.join(), /10923-16383 had no owner/);
 });
 
+heal('a node that does not answer is forgotten only once the cluster marks it failed', () => {
+  const nodes: FakeNode[] = [...ready(), { port: 7006, unreachable: true }];
+  for (const n of nodes.slice(0, 6)) n.extra = [line({ port: 7006 }, false)];
+  const d = desired(PORTS, 3, [7006]);
+  assert.ok(!planCluster(d, topology(nodes)).steps.some((s) => s.kind === 'forget'));
+  for (const n of nodes.slice(0, 6)) n.extra = [staleLine({ port: 7006 })];
+  assert.equal(kinds(planCluster(d, topology(nodes)).steps), ['forget']);
+});
+
 heal('a half-migrated slot whose target is still here is finished', () => {
   const nodes = ready();
   (nodes[0] as FakeNode).migrating = [[100, 7001]];

@@ -142,13 +142,14 @@ export function planCluster(desired: DesiredCluster, topology: Topology): Plan {
 
 /** Ids some node still knows that stand for no live node: a replaced pod's old id, a deleted pod. */
 function heal(ctx: Ctx): Plan | undefined {
-  const ours = new Set([...ctx.desired.nodes, ...(ctx.desired.retiring ?? [])]);
+  const liveAddresses = new Set(ctx.live.map((n) => n.address));
   const stale = new Map<string, NodeEntry>();
   for (const n of ctx.live) {
     for (const e of n.view) {
       if (ctx.byId.has(e.id) || e.flags.includes('handshake')) continue;
-      // A different id now answers at the address this entry claims: the pod was replaced.
-      const replaced = e.host !== '' && ours.has(`${e.host}:${e.port}`);
+      // Another id answers at the address this entry claims: the pod was replaced. An address
+      // that does not answer proves nothing; only the cluster's own verdict (fail) counts then.
+      const replaced = e.host !== '' && liveAddresses.has(`${e.host}:${e.port}`);
       if (isFailed(e) || replaced) stale.set(e.id, e);
     }
   }
