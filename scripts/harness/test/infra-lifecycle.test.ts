@@ -1,6 +1,5 @@
 // The shared instance's lifecycle, run on its own directory and ports so the real one is not disturbed.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
