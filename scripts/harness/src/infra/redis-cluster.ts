@@ -120,16 +120,21 @@ function topologyProblems(self: number, view: ClusterNodeView[], live: Set<strin
   return problems.map((p) => `${addr(self)}: ${p}`);
 }
 
-/** Problems that keep the cluster from being usable; empty when it is healthy. */
-export async function clusterProblems(rec: RedisClusterRecord): Promise<string[]> {
+/**
+ * Problems that keep the cluster from being usable; empty when it is healthy. `quick` only asks
+ * each node for cluster_state (a reuse check); the full check adds topology, replication links
+ * and `redis-cli --cluster check`.
+ */
+export async function clusterProblems(rec: RedisClusterRecord, quick = false): Promise<string[]> {
   const problems: string[] = [];
   const live = new Set(rec.nodes.map((n) => addr(n.port)));
   for (const n of rec.nodes) {
     try {
-      problems.push(...topologyProblems(n.port, await clusterNodes(n.port), live));
       const info = infoFields(String(await redisCall(n.port, ['CLUSTER', 'INFO'])));
       if (info.get('cluster_state') !== 'ok')
         problems.push(`${addr(n.port)}: cluster_state:${info.get('cluster_state')}`);
+      if (quick) continue;
+      problems.push(...topologyProblems(n.port, await clusterNodes(n.port), live));
       const repl = infoFields(String(await redisCall(n.port, ['INFO', 'replication'])));
       if (repl.get('role') === 'slave' && repl.get('master_link_status') !== 'up') {
         problems.push(`${addr(n.port)}: master_link_status:${repl.get('master_link_status')}`);
@@ -138,7 +143,7 @@ export async function clusterProblems(rec: RedisClusterRecord): Promise<string[]
       problems.push(`${addr(n.port)}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  if (problems.length === 0) {
+  if (!quick && problems.length === 0) {
     const check = await run('redis-cli', ['--cluster', 'check', addr(rec.nodes[0]!.port)], {
       allowFail: true,
     });

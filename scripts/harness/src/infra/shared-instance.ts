@@ -23,7 +23,6 @@ import {
   stopRedisCluster,
   stopRedisClusterSync,
 } from './redis-cluster.ts';
-import { infoFields, redisCall } from './resp.ts';
 
 /**
  * The shared instance every test suite uses: fixed ports away from the standard ones, state in
@@ -124,18 +123,7 @@ async function redisProblems(redis: RedisClusterRecord | undefined, thorough: bo
   if (!redis) return ['redis: not started'];
   const dead = redis.nodes.filter((n) => !isAlive(n.proc)).map((n) => `redis ${addr(n.port)}: not running`);
   if (dead.length) return dead;
-  if (thorough) return (await clusterProblems(redis)).map((p) => `redis ${p}`);
-  const problems: string[] = [];
-  for (const n of redis.nodes) {
-    try {
-      const info = infoFields(String(await redisCall(n.port, ['CLUSTER', 'INFO'])));
-      if (info.get('cluster_state') !== 'ok')
-        problems.push(`redis ${addr(n.port)}: cluster_state:${info.get('cluster_state')}`);
-    } catch (e) {
-      problems.push(`redis ${addr(n.port)}: ${errText(e)}`);
-    }
-  }
-  return problems;
+  return (await clusterProblems(redis, !thorough)).map((p) => `redis ${p}`);
 }
 
 async function kafkaProblems(kafka: KafkaMockRecord | undefined): Promise<string[]> {
@@ -174,6 +162,12 @@ async function stopComponents(s: SharedState): Promise<void> {
     s.redis ? stopRedisCluster(s.redis) : undefined,
     s.kafka ? stopKafkaMock(s.kafka) : undefined,
   ]);
+}
+
+function stopComponentsSync(s: SharedState): void {
+  if (s.pg) stopPostgresPairSync(s.pg);
+  if (s.redis) stopRedisClusterSync(s.redis);
+  if (s.kafka) stopKafkaMockSync(s.kafka);
 }
 
 /** Stops what runs in our directories even without a state file (it was deleted, or a start crashed). */
@@ -406,9 +400,7 @@ export function releaseSync(lease: Lease): boolean {
     fs.rmSync(lease.file, { force: true });
     const s = readState();
     if (s === undefined || s.startedBy !== 'suite' || liveLeases().length > 0) return false;
-    if (s.pg) stopPostgresPairSync(s.pg);
-    if (s.redis) stopRedisClusterSync(s.redis);
-    if (s.kafka) stopKafkaMockSync(s.kafka);
+    stopComponentsSync(s);
     wipe();
     return true;
   });
