@@ -79,6 +79,7 @@ export async function reconcileRedisCluster(
   const applied: Step[] = [];
   const warnings = new Set<string>();
   let error: string | undefined;
+  let previous: string | undefined;
   for (;;) {
     const topology = await observeTopology(pool, addresses);
     const plan = planCluster(desired, topology);
@@ -91,10 +92,14 @@ export async function reconcileRedisCluster(
     };
     if (plan.steps.length === 0) return result(true);
     if (Date.now() >= deadline) return result(false);
-    if (plan.steps.every((s) => s.kind === 'wait')) {
+    // Waiting, or the very steps just applied planned again (their effect not visible yet).
+    const signature = JSON.stringify(plan.steps);
+    if (plan.steps.every((s) => s.kind === 'wait') || signature === previous) {
+      previous = undefined;
       await sleep(pollMs);
       continue;
     }
+    previous = signature;
     try {
       for (const step of plan.steps) {
         opts.onStep?.(step, plan);
