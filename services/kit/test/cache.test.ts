@@ -169,6 +169,45 @@ invalidation('the tag set lives at least as long as its longest entry', async ()
   assert.ok(ttl > 55_000, `tag ttl ${ttl}`);
 });
 
+const acrossInstances = suite('single-flight across instances (fill lock)');
+
+acrossInstances('two instances, 100 concurrent misses each: one database read in all', async () => {
+  const other = createRedisCluster(s.redisNodes);
+  await redisReady(other);
+  try {
+    const a = new Cache({ redis, prefix: s.keyPrefix, lockMs: 3_000 });
+    const b = new Cache({ redis: other, prefix: s.keyPrefix, lockMs: 3_000 });
+    const load = itemLoader(30);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).get('item:30', load)),
+    );
+    assert.is(load.calls, 1);
+    assert.ok(results.every((r) => JSON.stringify(r) === JSON.stringify({ id: 30, name: 'item 30' })));
+    assert.is(await redis.exists(a.lockKeyOf('item:30')), 0, 'the lock went with the fill');
+  } finally {
+    await closeRedisCluster(other);
+  }
+});
+
+acrossInstances('a lock left by a dead instance only delays the load until it expires', async () => {
+  const cache = new Cache({ redis, prefix: s.keyPrefix, lockMs: 400 });
+  await redis.set(cache.lockKeyOf('item:31'), 'a crashed instance', 'PX', 400);
+  const load = itemLoader(31);
+  const started = performance.now();
+  assert.equal(await cache.get('item:31', load), { id: 31, name: 'item 31' });
+  assert.is(load.calls, 1);
+  assert.ok(performance.now() - started >= 300, 'waited for the other fill first');
+});
+
+acrossInstances('a failed load releases the lock at once', async () => {
+  const cache = new Cache({ redis, prefix: s.keyPrefix, lockMs: 10_000 });
+  await cache.get('item:32', async () => Promise.reject(new Error('db down'))).catch(() => {});
+  assert.is(await redis.exists(cache.lockKeyOf('item:32')), 0);
+  const started = performance.now();
+  assert.equal(await cache.get('item:32', itemLoader(32)), { id: 32, name: 'item 32' });
+  assert.ok(performance.now() - started < 5_000, 'no wait on a released lock');
+});
+
 const degraded = suite('redis unreachable');
 
 degraded('serves from the loader, counts errors then bypasses, reports degraded, fails fast', async () => {
@@ -223,5 +262,6 @@ flights('shares one call per key while it runs, then forgets it', async () => {
 
 readThrough.run();
 invalidation.run();
+acrossInstances.run();
 degraded.run();
 flights.run();

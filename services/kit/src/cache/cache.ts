@@ -18,6 +18,11 @@ export interface CacheOptions {
   timeoutMs?: number;
   /** After a Redis failure, requests skip Redis for this long before trying it again. */
   cooldownMs?: number;
+  /**
+   * Single-flight across replicas too: on a miss, a short Redis lock lets one instance load while the
+   * others wait (up to this long) for its value. 0 (default) keeps single-flight in-process only.
+   */
+  lockMs?: number;
   /** The service's metrics; without it the cache's metrics are kept but not exported. */
   metrics?: Metrics;
 }
@@ -45,6 +50,17 @@ if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) en
 return 1`;
 
 /**
+ * Stores the value and releases the fill lock in one step. Both keys carry the cache key as their
+ * hash tag, so they live in one slot and the script may touch both.
+ */
+const FILL_AND_UNLOCK = `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1`;
+
+const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+/**
  * Read-through cache on the Redis Cluster.
  *
  * - Concurrent requests for one key share one Redis read and, on a miss, one load (in-process single-flight).
@@ -60,6 +76,7 @@ export class Cache {
   readonly #jitter: number;
   readonly #timeoutMs: number;
   readonly #cooldownMs: number;
+  readonly #lockMs: number;
   readonly #flights = new SingleFlight<{ value: unknown; result: CacheResult }>();
   readonly #requests: Counter<'result'>;
   readonly #degradedGauge: Gauge;
@@ -77,6 +94,7 @@ export class Cache {
     this.#jitter = options.jitter ?? 0.1;
     this.#timeoutMs = options.timeoutMs ?? 250;
     this.#cooldownMs = options.cooldownMs ?? 1_000;
+    this.#lockMs = options.lockMs ?? 0;
     const metrics = options.metrics ?? new Metrics({ service: 'souk', defaultMetrics: false });
     this.#requests = metrics.counter(
       'souk_cache_requests_total',
@@ -93,6 +111,10 @@ export class Cache {
   /** The Redis key of an entry; its hash tag is the whole cache key. */
   keyOf(key: string): string {
     return `${this.#prefix}v:{${key}}`;
+  }
+
+  lockKeyOf(key: string): string {
+    return `${this.#prefix}l:{${key}}`;
   }
 
   tagKeyOf(tag: string): string {
@@ -186,20 +208,80 @@ export class Cache {
       this.#failed(err);
       return { value: await loader(), result: 'error' };
     }
-    if (cached !== null) return { value: JSON.parse(cached), result: 'hit' };
-    const value = await loader();
+    if (cached !== null) {
+      try {
+        return { value: JSON.parse(cached), result: 'hit' };
+      } catch {
+        // Not ours or truncated: treat it as a miss and overwrite it.
+      }
+    }
+    let lock: string | undefined;
+    if (this.#lockMs > 0) {
+      const waited = await this.#awaitOtherFill(key);
+      if (waited.found) return { value: waited.value, result: 'hit' };
+      lock = waited.lock;
+    }
+    let value: unknown;
+    try {
+      value = await loader();
+    } catch (err) {
+      if (lock) this.#unlock(key, lock);
+      throw err;
+    }
     if (value !== undefined && generation === this.#generation) {
       // Awaited, so a request arriving right after this one finds the entry rather than loading again.
-      await this.#write(key, value, options).catch(() => {});
+      await this.#write(key, value, options, lock).catch(() => {});
+    } else if (lock) {
+      this.#unlock(key, lock);
     }
     return { value, result: 'miss' };
   }
 
-  async #write(key: string, value: unknown, options: GetOptions): Promise<void> {
+  /**
+   * Takes the fill lock of `key`, or, when another instance holds it, polls for the value it is about to
+   * write. Gives up after `lockMs` (the other instance may have died) and loads anyway.
+   */
+  async #awaitOtherFill(
+    key: string,
+  ): Promise<{ found: true; value: unknown } | { found: false; lock?: string }> {
+    const token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
+    const deadline = Date.now() + this.#lockMs;
+    for (;;) {
+      let taken: string | null;
+      try {
+        taken = await withTimeout(
+          this.#redis.set(this.lockKeyOf(key), token, 'PX', this.#lockMs, 'NX'),
+          this.#timeoutMs,
+        );
+      } catch {
+        return { found: false };
+      }
+      if (taken === 'OK') return { found: false, lock: token };
+      await new Promise((r) => setTimeout(r, Math.min(25, this.#lockMs / 4)));
+      try {
+        const cached = await withTimeout(this.#redis.get(this.keyOf(key)), this.#timeoutMs);
+        if (cached !== null) return { found: true, value: JSON.parse(cached) };
+      } catch {
+        return { found: false };
+      }
+      if (Date.now() >= deadline) return { found: false };
+    }
+  }
+
+  #unlock(key: string, token: string): void {
+    this.#redis.eval(UNLOCK, 1, this.lockKeyOf(key), token).catch(() => {});
+  }
+
+  async #write(key: string, value: unknown, options: GetOptions, lock?: string): Promise<void> {
     const base = options.ttlMs ?? this.#ttlMs;
     const ttl = Math.max(1, Math.round(base * (1 + this.#jitter * Math.random())));
     const redisKey = this.keyOf(key);
-    const writes: Promise<unknown>[] = [this.#redis.set(redisKey, JSON.stringify(value), 'PX', ttl)];
+    const json = JSON.stringify(value);
+    const writes: Promise<unknown>[] = [
+      lock
+        ? this.#redis.eval(FILL_AND_UNLOCK, 2, redisKey, this.lockKeyOf(key), json, String(ttl), lock)
+        : this.#redis.set(redisKey, json, 'PX', ttl),
+    ];
     for (const tag of options.tags ?? []) {
       writes.push(this.#redis.eval(ADD_TAG, 1, this.tagKeyOf(tag), redisKey, String(ttl)));
     }
