@@ -188,6 +188,31 @@ test('apply on a Deployment merges containers by name and owns items with keys',
   );
 });
 
+test('list-map keys with defaults: container ports applied without protocol are keyed by TCP', async ({
+  api,
+}) => {
+  const d = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'ports', namespace: 'ssa' },
+    spec: {
+      selector: { matchLabels: { app: 'ports' } },
+      template: {
+        metadata: { labels: { app: 'ports' } },
+        spec: {
+          containers: [{ name: 'app', image: 'app:1', ports: [{ name: 'http', containerPort: 8080 }] }],
+        },
+      },
+    },
+  };
+  await apply(api, d, 'operator');
+  const again = await apply(api, d, 'operator');
+  const c = (again as unknown as V1Deployment).spec!.template.spec!.containers[0]!;
+  assert.equal(JSON.parse(JSON.stringify(c.ports)), [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+  const fields = JSON.stringify(again.metadata?.managedFields?.[0]?.fieldsV1);
+  assert.ok(fields.includes('k:{\\"containerPort\\":8080,\\"protocol\\":\\"TCP\\"}'), fields);
+});
+
 test('JSON patch with test op; apply without fieldManager is rejected', async ({ api }) => {
   const core = api.kubeConfig().makeApiClient(CoreV1Api);
   await core.createNamespacedConfigMap({

@@ -92,9 +92,16 @@ function sortKeys(v: Json): Json {
   return v;
 }
 
-export function keyElement(item: JsonObject, keys: string[]): PathElement {
+export function keyElement(
+  item: JsonObject,
+  keys: string[],
+  defaults: Record<string, Json> = {},
+): PathElement {
   const k: JsonObject = {};
-  for (const key of [...keys].sort()) if (item[key] !== undefined) k[key] = item[key] as Json;
+  for (const key of [...keys].sort()) {
+    const v = item[key] ?? defaults[key];
+    if (v !== undefined) k[key] = v as Json;
+  }
   return `k:${JSON.stringify(k)}`;
 }
 
@@ -119,7 +126,7 @@ function walk(value: Json, shape: Shape, path: FieldPath, set: FieldSet): void {
       if (shape.listType === 'set') {
         set.insert([...path, valueElement(item)]);
       } else if (isObject(item)) {
-        const p = [...path, keyElement(item, shape.listKeys)];
+        const p = [...path, keyElement(item, shape.listKeys, shape.listKeyDefaults)];
         set.insert(p);
         walk(item, shape.item(), p, set);
       }

@@ -210,7 +210,10 @@ export function structuredMerge(live: Json | undefined, config: Json, shape: Sha
     const out = clone(live);
     for (const c of config) {
       if (!isObject(c)) continue;
-      const i = out.findIndex((x) => isObject(x) && shape.listKeys.every((k) => deepEqual(x[k], c[k])));
+      const d = shape.listKeyDefaults;
+      const i = out.findIndex(
+        (x) => isObject(x) && shape.listKeys.every((k) => deepEqual(x[k] ?? d[k], c[k] ?? d[k])),
+      );
       if (i >= 0) out[i] = structuredMerge(out[i], c, shape.item());
       else out.push(clone(c));
     }

@@ -62,6 +62,8 @@ export interface Shape {
   objectKind: 'struct' | 'map' | 'atomic';
   listType: 'atomic' | 'set' | 'map';
   listKeys: string[];
+  /** Defaults of key fields: an item without one is keyed by the default (ports: protocol TCP). */
+  listKeyDefaults: Record<string, Json>;
   field(name: string): Shape;
   item(): Shape;
   hasField(name: string): boolean;
@@ -91,7 +93,6 @@ class BuiltinShape implements Shape {
       case 'ports':
       case 'conditions':
       case 'ownerReferences':
-      case 'volumeClaimTemplates':
       case 'topologySpreadConstraints':
         return 'map';
       default:
@@ -113,13 +114,15 @@ class BuiltinShape implements Shape {
         return ['type'];
       case 'ownerReferences':
         return ['uid'];
-      case 'volumeClaimTemplates':
-        return ['metadata'];
       case 'topologySpreadConstraints':
         return ['topologyKey', 'whenUnsatisfiable'];
       default:
         return ['name'];
     }
+  }
+
+  get listKeyDefaults(): Record<string, Json> {
+    return this.path[this.path.length - 1] === 'ports' ? { protocol: 'TCP' } : {};
   }
 
   field(name: string): Shape {
@@ -168,6 +171,15 @@ class SchemaShape implements Shape {
     return this.s?.['x-kubernetes-list-map-keys'] ?? [];
   }
 
+  get listKeyDefaults(): Record<string, Json> {
+    const out: Record<string, Json> = {};
+    for (const k of this.listKeys) {
+      const d = this.s?.items?.properties?.[k]?.default;
+      if (d !== undefined) out[k] = d as Json;
+    }
+    return out;
+  }
+
   field(name: string): Shape {
     const s = this.s;
     if (!s) return new SchemaShape(undefined);
@@ -190,6 +202,7 @@ class CustomRootShape implements Shape {
   readonly objectKind = 'struct' as const;
   readonly listType = 'atomic' as const;
   readonly listKeys: string[] = [];
+  readonly listKeyDefaults: Record<string, Json> = {};
   constructor(private readonly schema: JSONSchemaProps | undefined) {}
   field(name: string): Shape {
     if (name === 'metadata') return builtinShape().field('metadata');
