@@ -65,26 +65,28 @@ export function computeStatus(
           reason: 'DeploymentNotFound',
           message: 'the Deployment does not exist yet',
         },
-    stalled
-      ? {
-          type: 'Progressing',
-          status: 'False',
-          reason: 'ProgressDeadlineExceeded',
-          message: deadline?.message || 'the rollout exceeded its progress deadline',
-        }
-      : rolledOut
+    blocker && !rolledOut
+      ? { type: 'Progressing', status: 'False', reason: blocker.reason, message: blocker.message }
+      : stalled
         ? {
             type: 'Progressing',
             status: 'False',
-            reason: 'RolloutComplete',
-            message: `${want} replicas up to date`,
+            reason: 'ProgressDeadlineExceeded',
+            message: deadline?.message || 'the rollout exceeded its progress deadline',
           }
-        : {
-            type: 'Progressing',
-            status: 'True',
-            reason: 'RollingOut',
-            message: `${updated}/${want} replicas updated, ${ready} ready`,
-          },
+        : rolledOut
+          ? {
+              type: 'Progressing',
+              status: 'False',
+              reason: 'RolloutComplete',
+              message: `${want} replicas up to date`,
+            }
+          : {
+              type: 'Progressing',
+              status: 'True',
+              reason: 'RollingOut',
+              message: `${updated}/${want} replicas updated, ${ready} ready`,
+            },
   ];
   if (blocker) {
     conditions.push({ type: 'Ready', status: 'False', reason: blocker.reason, message: blocker.message });
