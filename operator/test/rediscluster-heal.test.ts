@@ -1,15 +1,18 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { startRedisNodes } from '@souk/harness/infra';
-import { freePorts, releasePorts } from '@souk/harness/infra/ports';
-import { startRedisNode, stopRedisNode } from '@souk/harness/infra/redis-node';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { observeTopology } from '../src/controllers/rediscluster/cluster-state.ts';
 import { splitAddress } from '../src/controllers/rediscluster/node-client.ts';
 import { formatRanges } from '../src/controllers/rediscluster/slots.ts';
-import { clusterClient, converge, NodePool, redisCliCheck, writeKeys } from './support/rediscluster.ts';
+import {
+  clusterClient,
+  converge,
+  NodePool,
+  type ReplacedPod,
+  redisCliCheck,
+  replacePod,
+  writeKeys,
+} from './support/rediscluster.ts';
 
 const test = suite('rediscluster heal: a replaced pod comes back empty with a new node id');
 
@@ -17,8 +20,7 @@ test('a killed replica replaced by an empty node on the same port is forgotten a
   const redis = await startRedisNodes(6);
   const pool = new NodePool();
   const client = clusterClient(redis.nodes);
-  let replacement: Awaited<ReturnType<typeof startRedisNode>> | undefined;
-  let busPorts: number[] = [];
+  let replacement: ReplacedPod | undefined;
   try {
     const desired = { nodes: redis.nodes, masters: 3, replicasPerMaster: 1 };
     await converge(pool, desired);
@@ -29,11 +31,8 @@ test('a killed replica replaced by an empty node on the same port is forgotten a
     const oldId = victim.self.id;
     const masterId = victim.self.masterId as string;
 
-    await redis.killNode(splitAddress(victim.address).port);
     // The pod comes back at the same address with an empty data dir, hence a new node id.
-    busPorts = await freePorts(1);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'souk-rediscluster-heal-'));
-    replacement = await startRedisNode(splitAddress(victim.address).port, busPorts[0] as number, dir);
+    replacement = await replacePod(redis, victim.address);
 
     const r = await converge(pool, desired);
     const kinds = r.applied.map((s) => s.kind);
@@ -56,8 +55,7 @@ test('a killed replica replaced by an empty node on the same port is forgotten a
   } finally {
     client.disconnect();
     await pool.close();
-    if (replacement) await stopRedisNode(replacement);
-    releasePorts(busPorts);
+    await replacement?.stop();
     await redis.stop();
   }
 });
@@ -66,8 +64,7 @@ test('a master lost with its only copy: its slots are reassigned to the new empt
   const redis = await startRedisNodes(3);
   const pool = new NodePool();
   const client = clusterClient(redis.nodes);
-  let replacement: Awaited<ReturnType<typeof startRedisNode>> | undefined;
-  let busPorts: number[] = [];
+  let replacement: ReplacedPod | undefined;
   try {
     const desired = { nodes: redis.nodes, masters: 3, replicasPerMaster: 0 };
     await converge(pool, desired);
@@ -79,10 +76,7 @@ test('a master lost with its only copy: its slots are reassigned to the new empt
     const lostKeys = victim.keys as number;
     assert.ok(lostKeys > 0);
 
-    await redis.killNode(splitAddress(victim.address).port);
-    busPorts = await freePorts(1);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'souk-rediscluster-heal-'));
-    replacement = await startRedisNode(splitAddress(victim.address).port, busPorts[0] as number, dir);
+    replacement = await replacePod(redis, victim.address);
 
     const r = await converge(pool, desired);
     assert.equal(
@@ -102,8 +96,7 @@ test('a master lost with its only copy: its slots are reassigned to the new empt
   } finally {
     client.disconnect();
     await pool.close();
-    if (replacement) await stopRedisNode(replacement);
-    releasePorts(busPorts);
+    await replacement?.stop();
     await redis.stop();
   }
 });

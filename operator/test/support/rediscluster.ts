@@ -1,4 +1,10 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RedisNodes } from '@souk/harness/infra';
+import { freePorts, releasePorts } from '@souk/harness/infra/ports';
+import { startRedisNode, stopRedisNode } from '@souk/harness/infra/redis-node';
 import { Cluster } from 'ioredis';
 import { NodePool } from '../../src/controllers/rediscluster/node-client.ts';
 import type { DesiredCluster } from '../../src/controllers/rediscluster/plan.ts';
@@ -108,3 +114,25 @@ export async function clusterStates(pool: NodePool, nodes: readonly string[]): P
 }
 
 export { waitFor } from '@souk/harness/infra/processes';
+
+export interface ReplacedPod {
+  stop(): Promise<void>;
+}
+
+/**
+ * What a pod replaced without its volume looks like to the cluster: the node at `address` is
+ * killed and an empty one starts on the same port, so it comes back with a new node id.
+ */
+export async function replacePod(redis: RedisNodes, address: string): Promise<ReplacedPod> {
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  await redis.killNode(port);
+  const busPorts = await freePorts(1);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'souk-rediscluster-pod-'));
+  const node = await startRedisNode(port, busPorts[0] as number, dir, true);
+  return {
+    async stop() {
+      await stopRedisNode(node);
+      releasePorts(busPorts);
+    },
+  };
+}
