@@ -5,7 +5,7 @@ import { type InfraEnv, parseEnvFile, writeEnvFile } from './env-file.ts';
 import { type KafkaMockRecord, startKafkaMockIn, stopKafkaMock, stopKafkaMockSync } from './kafka-mock.ts';
 import { KafkaMockControl } from './kafka-mock-control.ts';
 import { withLock, withLockSync } from './lock.ts';
-import { infraDir, infraEnvPath } from './paths.ts';
+import { infraDir, infraEnvPath, kafkaMockBin, pgBinDir } from './paths.ts';
 import { isPortFree } from './ports.ts';
 import { pgNodeAlive, pgUrl, query, stopPgNode } from './postgres-node.ts';
 import {
@@ -185,7 +185,27 @@ function wipe(): void {
   fs.rmSync(infraEnvPath(), { force: true });
 }
 
+/** The programs `up` needs, so a fresh machine gets one clear message instead of a spawn error. */
+function missingPrograms(): string[] {
+  const onPath = (cmd: string) =>
+    (process.env['PATH'] ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, cmd)));
+  return [
+    ...[path.join(pgBinDir, 'postgres'), path.join(pgBinDir, 'pg_basebackup'), kafkaMockBin].filter(
+      (f) => !fs.existsSync(f),
+    ),
+    ...[
+      'redis-server',
+      'redis-cli',
+      'setpriv',
+      'ipcrm',
+      ...(process.getuid?.() === 0 ? ['runuser'] : []),
+    ].filter((c) => !onPath(c)),
+  ];
+}
+
 async function startFresh(startedBy: StartedBy): Promise<SharedState> {
+  const missing = missingPrograms();
+  if (missing.length) throw new Error(`missing ${missing.join(', ')}: run scripts/setup`);
   const ports = sharedPorts();
   const wanted = [ports.pgPrimary, ports.pgReplica, ...ports.redis, ...ports.redisBus, ports.kafkaControl];
   // Our ports lie in the kernel's ephemeral range, so a client's short-lived connection can hold
