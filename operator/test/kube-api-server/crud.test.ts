@@ -384,6 +384,53 @@ test('KubernetesObjectApi resolves kinds through discovery', async ({ api }) => 
   await eventually(() => api.object('Lease', 'shop', 'leader') === undefined, 'lease deletion');
 });
 
+test('dryRun writes nothing; deletecollection by label; protected namespaces; immutable ConfigMaps', async ({
+  api,
+}) => {
+  const core = api.kubeConfig().makeApiClient(CoreV1Api);
+  const rv = api.resourceVersion();
+  const dry = await core.createNamespacedConfigMap({
+    namespace: 'shop',
+    body: { metadata: { name: 'dry' } },
+    dryRun: 'All',
+  });
+  assert.is(dry.metadata?.name, 'dry');
+  assert.is(api.object('ConfigMap', 'shop', 'dry'), undefined);
+  assert.is(api.resourceVersion(), rv);
+
+  for (const name of ['dc1', 'dc2', 'dc3']) {
+    await core.createNamespacedConfigMap({
+      namespace: 'shop',
+      body: { metadata: { name, labels: { batch: name === 'dc3' ? 'keep' : 'drop' } } },
+    });
+  }
+  await core.deleteCollectionNamespacedConfigMap({ namespace: 'shop', labelSelector: 'batch=drop' });
+  assert.equal(
+    api
+      .objects('ConfigMap', 'shop')
+      .filter((o) => String((o.metadata as { name: string }).name).startsWith('dc'))
+      .map((o) => (o.metadata as { name: string }).name),
+    ['dc3'],
+  );
+
+  const protectedNs = await expectStatus(core.deleteNamespace({ name: 'default' }), 403);
+  assert.is(protectedNs.message, 'namespaces "default" is forbidden: this namespace may not be deleted');
+
+  const frozen = await core.createNamespacedConfigMap({
+    namespace: 'shop',
+    body: { metadata: { name: 'frozen' }, data: { a: '1' }, immutable: true },
+  });
+  const err = await expectStatus(
+    core.replaceNamespacedConfigMap({
+      name: 'frozen',
+      namespace: 'shop',
+      body: { ...frozen, data: { a: '2' } },
+    }),
+    422,
+  );
+  assert.is(err.details?.causes?.[0]?.field, 'data');
+});
+
 test('namespace deletion terminates, empties and then removes the namespace', async ({ api }) => {
   const core = api.kubeConfig().makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'doomed' } } });

@@ -130,6 +130,54 @@ test('a compacted resourceVersion answers an ERROR event with a 410 Expired Stat
   assert.is(w.done(), null);
 });
 
+test('sendInitialEvents streams the current state then a bookmark marking its end', async ({ api }) => {
+  const core = api.kubeConfig().makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'initial' } } });
+  await core.createNamespacedConfigMap({ namespace: 'initial', body: { metadata: { name: 'i1' } } });
+  const marks: Array<Record<string, string> | undefined> = [];
+  const events: string[] = [];
+  const controller = await new Watch(api.kubeConfig()).watch(
+    '/api/v1/namespaces/initial/configmaps',
+    { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: true },
+    (type, obj: KubernetesObject) => {
+      events.push(type);
+      if (type === 'BOOKMARK') marks.push(obj.metadata?.annotations);
+    },
+    () => {},
+  );
+  await eventually(() => marks.length > 0, 'the initial-events-end bookmark');
+  assert.equal(events.slice(0, 2), ['ADDED', 'BOOKMARK']);
+  assert.equal(marks[0], { 'k8s.io/initial-events-end': 'true' });
+  controller.abort();
+});
+
+test('an exact list reads a past revision', async ({ api }) => {
+  const core = api.kubeConfig().makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'exact' } } });
+  await core.createNamespacedConfigMap({
+    namespace: 'exact',
+    body: { metadata: { name: 'e1' }, data: { v: '1' } },
+  });
+  const before = await core.listNamespacedConfigMap({ namespace: 'exact' });
+  await core.createNamespacedConfigMap({ namespace: 'exact', body: { metadata: { name: 'e2' } } });
+  await core.deleteNamespacedConfigMap({ name: 'e1', namespace: 'exact' });
+  const past = await core.listNamespacedConfigMap({
+    namespace: 'exact',
+    resourceVersion: before.metadata!.resourceVersion!,
+    resourceVersionMatch: 'Exact',
+  });
+  assert.equal(
+    past.items.map((i) => i.metadata?.name),
+    ['e1'],
+  );
+  assert.is(past.metadata?.resourceVersion, before.metadata?.resourceVersion);
+  const now = await core.listNamespacedConfigMap({ namespace: 'exact' });
+  assert.equal(
+    now.items.map((i) => i.metadata?.name),
+    ['e2'],
+  );
+});
+
 test('timeoutSeconds ends the watch; dropWatches ends open watches', async ({ api }) => {
   const timed = await openWatch(api, '/api/v1/namespaces/w/configmaps', { timeoutSeconds: 1 });
   await eventually(() => timed.done() !== 'open', 'the timeout', 4000);
