@@ -2,7 +2,6 @@ import { startRedisNodes } from '@souk/harness/infra';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { observeTopology } from '../src/controllers/rediscluster/cluster-state.ts';
-import { splitAddress } from '../src/controllers/rediscluster/node-client.ts';
 import { formatRanges } from '../src/controllers/rediscluster/slots.ts';
 import {
   clusterClient,
