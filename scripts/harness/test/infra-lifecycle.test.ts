@@ -12,6 +12,7 @@ import {
   type ProcessRef,
   pidsWithCmdlinePrefix,
   pidsWithCwdUnder,
+  refOf,
   run,
   waitFor,
 } from '../src/infra/processes.ts';
@@ -79,20 +80,11 @@ function mappedShmFiles(pid: number): string[] {
   }
 }
 
+/** Every process of the instance, the postmasters' children included. */
 function processesOf(s: SharedState): ProcessRef[] {
   const pg = [s.pg!.primary, s.pg!.replica];
-  const children = pg.flatMap((n) =>
-    pidsWithCmdlinePrefix(`postgres: ${n.clusterName}: `).map((pid) => ({ pid, startTime: '' })),
-  );
-  return [
-    ...pg.map((n) => n.postmaster!),
-    ...s.redis!.nodes.map((n) => n.proc),
-    s.kafka!.proc,
-    ...children.map((c) => ({
-      pid: c.pid,
-      startTime: fs.readFileSync(`/proc/${c.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]!,
-    })),
-  ];
+  const children = pg.flatMap((n) => pidsWithCmdlinePrefix(`postgres: ${n.clusterName}: `)).map(refOf);
+  return [...pg.map((n) => n.postmaster!), ...s.redis!.nodes.map((n) => n.proc), s.kafka!.proc, ...children];
 }
 
 test.after(async () => {
