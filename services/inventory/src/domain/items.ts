@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import type { Cache } from '@souk/kit';
+import { appendToOutbox, ItemCreated, ItemDeleted, ItemUpdated, uuidv7 } from '@souk/kit/events/index';
+import type { InventoryDb } from '../data/database.ts';
+import {
+  deleteItem,
+  findItem,
+  insertItem,
+  listItems,
+  lockItem,
+  positionOf,
+  updateItem,
+} from '../data/items.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { ItemNotFound, NotOwner, VersionMismatch } from './errors.ts';
+import type { Item, ItemFields, ItemFilter, Sort } from './item.ts';
+
+/** An item as the API shows it (and the cache keeps it). */
+export interface ItemView {
+  id: string;
+  ownerId: string;
+  title: string;
+  description: string;
+  priceCents: number;
+  currency: string;
+  quantity: number;
+  availability: 'available' | 'unavailable';
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Page {
+  items: ItemView[];
+  nextCursor: string | null;
+}
+
+export interface Actor {
+  sub: string;
+  roles: string[];
+}
+
+/** If-Match: `*` matches any current version, a list of versions only those. */
+export type Precondition = number[] | '*';
+
+export function toView(item: Item): ItemView {
+  return { ...item, createdAt: item.createdAt.toISOString(), updatedAt: item.updatedAt.toISOString() };
+}
+
+/** Every list page is filed under this tag, so any change to any item drops them all. */
+const LIST_TAG = 'items';
+const itemKey = (id: string) => `item:${id}`;
+
+function mayWrite(actor: Actor, item: Item): boolean {
+  return actor.sub === item.ownerId || actor.roles.includes('admin');
+}
+
+function changedFields(before: Item, after: Item): Partial<ItemFields> {
+  const changes: Partial<ItemFields> = {};
+  for (const field of [
+    'title',
+    'description',
+    'priceCents',
+    'currency',
+    'quantity',
+    'availability',
+  ] as const) {
+    if (before[field] !== after[field]) (changes as Record<string, unknown>)[field] = after[field];
+  }
+  return changes;
+}
+
+/**
+ * Items: public reads through the cache (from the replica), owner writes on the primary with their
+ * event in the same transaction.
+ *
+ * Cache invalidation happens twice. Right after the commit, the writing replica refreshes the item's
+ * entry and drops the list pages, so its caller reads its own write. Then every change event
+ * (including stock moves by reservations) is consumed from inventory.events and drops the entries
+ * again: this covers a fill by another replica that read the old row just before the commit (its
+ * write-back can land after the first invalidation), a replica read that lagged behind the primary,
+ * and a crash between commit and invalidation.
+ */
+export class ItemCatalog {
+  constructor(
+    private readonly db: InventoryDb,
+    private readonly cache: Cache,
+    private readonly ttl: { itemMs: number; listMs: number },
+  ) {}
+
+  get(id: string): Promise<ItemView | undefined> {
+    return this.cache.get(
+      itemKey(id),
+      async () => {
+        const item = await findItem(this.db.client, id);
+        return item ? toView(item) : undefined;
+      },
+      { ttlMs: this.ttl.itemMs },
+    );
+  }
+
+  /** Throws InvalidCursor for a cursor of another sort or filter. */
+  list(filter: ItemFilter, sort: Sort, limit: number, cursor?: string): Promise<Page> {
+    const after = cursor ? decodeCursor(cursor, sort, filter) : undefined;
+    const key = createHash('sha256')
+      .update(JSON.stringify([filter, sort, limit, cursor ?? null]))
+      .digest('base64url');
+    return this.cache.get(
+      `items:${key}`,
+      async () => {
+        const items = await listItems(this.db.client, filter, sort, limit + 1, after);
+        const page = items.slice(0, limit);
+        const last = page.at(-1);
+        return {
+          items: page.map(toView),
+          nextCursor:
+            items.length > limit && last ? encodeCursor(positionOf(last, sort), sort, filter) : null,
+        };
+      },
+      { ttlMs: this.ttl.listMs, tags: [LIST_TAG] },
+    );
+  }
+
+  async create(actor: Actor, fields: ItemFields): Promise<ItemView> {
+    const id = uuidv7();
+    const item = await this.db.primary.$transaction(async (tx) => {
+      const created = await insertItem(tx, id, actor.sub, fields);
+      await appendToOutbox(tx, ItemCreated.create(id, { itemId: id, ownerId: actor.sub, ...fields }));
+      return created;
+    });
+    const view = toView(item);
+    await this.#refresh(view);
+    return view;
+  }
+
+  /** Replaces (PUT) or merges (PATCH) the owner's fields; `expected` is the If-Match version. */
+  async update(
+    actor: Actor,
+    id: string,
+    expected: Precondition,
+    changes: Partial<ItemFields>,
+  ): Promise<ItemView> {
+    const item = await this.db.primary.$transaction(async (tx) => {
+      const before = await lockItem(tx, id);
+      if (!before) throw new ItemNotFound(id);
+      if (!mayWrite(actor, before)) throw new NotOwner(id);
+      if (expected !== '*' && !expected.includes(before.version)) throw new VersionMismatch(before.version);
+      const after = await updateItem(tx, id, changes);
+      await appendToOutbox(tx, ItemUpdated.create(id, { itemId: id, changes: changedFields(before, after) }));
+      return after;
+    });
+    const view = toView(item);
+    await this.#refresh(view);
+    return view;
+  }
+
+  async delete(actor: Actor, id: string, expected: Precondition): Promise<void> {
+    await this.db.primary.$transaction(async (tx) => {
+      const before = await lockItem(tx, id);
+      if (!before) throw new ItemNotFound(id);
+      if (!mayWrite(actor, before)) throw new NotOwner(id);
+      if (expected !== '*' && !expected.includes(before.version)) throw new VersionMismatch(before.version);
+      await deleteItem(tx, id);
+      await appendToOutbox(tx, ItemDeleted.create(id, { itemId: id }));
+    });
+    await this.invalidate([id]).catch(() => {});
+  }
+
+  /** Drops the items' entries and every list page (from change events). */
+  async invalidate(itemIds: readonly string[]): Promise<void> {
+    await Promise.all([
+      itemIds.length > 0 ? this.cache.invalidate(...itemIds.map(itemKey)) : undefined,
+      this.cache.invalidateTag(LIST_TAG),
+    ]);
+  }
+
+  async #refresh(view: ItemView): Promise<void> {
+    // Best effort: the change event drops the entries again if Redis missed this.
+    await Promise.all([
+      this.cache.set(itemKey(view.id), view, { ttlMs: this.ttl.itemMs }),
+      this.cache.invalidateTag(LIST_TAG),
+    ]).catch(() => {});
+  }
+}

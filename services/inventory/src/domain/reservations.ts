@@ -1,0 +1,146 @@
+import { appendToOutbox, StockRejected, StockReleased, StockReserved, uuidv7 } from '@souk/kit/events/index';
+import type { Tx } from '../data/database.ts';
+import {
+  closeHeld,
+  insertReservation,
+  lockExpired,
+  lockStock,
+  moveStock,
+  reservationStatus,
+  type StockLine,
+} from '../data/reservations.ts';
+
+export type ReservationResult =
+  | 'reserved'
+  | 'rejected'
+  | 'released'
+  | 'expired'
+  | 'committed'
+  | 'duplicate'
+  | 'nothing_held';
+
+/** One line per item, quantities summed, in id order (the lock order). */
+export function mergeLines(lines: readonly StockLine[]): StockLine[] {
+  const byItem = new Map<string, number>();
+  for (const line of lines) byItem.set(line.itemId, (byItem.get(line.itemId) ?? 0) + line.quantity);
+  return [...byItem.entries()]
+    .map(([itemId, quantity]) => ({ itemId, quantity }))
+    .sort((a, b) => (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
+}
+
+/**
+ * Reserves all of an order's lines or none. The items are locked in id order, every line is
+ * checked, and only then is stock taken, in the same transaction that records the reservation and
+ * appends StockReserved or StockRejected. A second OrderPlaced for the order changes nothing.
+ */
+export async function reserve(
+  tx: Tx,
+  order: { orderId: string; lines: readonly StockLine[] },
+  ttlMs: number,
+): Promise<{ result: ReservationResult; itemIds: string[] }> {
+  if ((await reservationStatus(tx, order.orderId)) !== undefined) return { result: 'duplicate', itemIds: [] };
+  const lines = mergeLines(order.lines);
+  const itemIds = lines.map((l) => l.itemId);
+  const stock = new Map((await lockStock(tx, itemIds)).map((row) => [row.id, row]));
+  const missing = itemIds.filter((id) => !stock.has(id));
+  const short = lines
+    .filter((l) => {
+      const row = stock.get(l.itemId);
+      return row && (row.availability !== 'available' || row.quantity < l.quantity);
+    })
+    .map((l) => l.itemId);
+  const reservationId = uuidv7();
+  if (missing.length > 0 || short.length > 0) {
+    const inserted = await insertReservation(tx, {
+      id: reservationId,
+      orderId: order.orderId,
+      status: 'rejected',
+      expiresAt: new Date(),
+    });
+    if (!inserted) return { result: 'duplicate', itemIds: [] };
+    const reason = missing.length > 0 ? 'item_not_found' : 'out_of_stock';
+    await appendToOutbox(
+      tx,
+      StockRejected.create(order.orderId, {
+        orderId: order.orderId,
+        reason,
+        itemIds: missing.length > 0 ? missing : short,
+      }),
+    );
+    return { result: 'rejected', itemIds: [] };
+  }
+  const expiresAt = new Date(Date.now() + ttlMs);
+  const inserted = await insertReservation(
+    tx,
+    { id: reservationId, orderId: order.orderId, status: 'held', expiresAt },
+    lines,
+  );
+  if (!inserted) return { result: 'duplicate', itemIds: [] };
+  await moveStock(tx, lines, -1);
+  await appendToOutbox(
+    tx,
+    StockReserved.create(order.orderId, {
+      orderId: order.orderId,
+      reservationId,
+      lines,
+      expiresAt: expiresAt.toISOString(),
+    }),
+  );
+  return { result: 'reserved', itemIds };
+}
+
+/**
+ * Gives a held reservation's stock back and appends StockReleased. Idempotent: an order that holds
+ * nothing (already released or committed) is left alone; one never seen is marked released, so
+ * an OrderPlaced arriving after its cancellation reserves nothing.
+ */
+export async function release(
+  tx: Tx,
+  orderId: string,
+  reason: 'order_cancelled' | 'expired',
+): Promise<{ result: ReservationResult; itemIds: string[] }> {
+  const held = await closeHeld(tx, orderId, 'released');
+  if (!held) {
+    await insertReservation(tx, { id: uuidv7(), orderId, status: 'released', expiresAt: new Date() });
+    return { result: 'nothing_held', itemIds: [] };
+  }
+  // Lock in id order like reserve() does; closeHeld returned the lines sorted.
+  await lockStock(
+    tx,
+    held.lines.map((l) => l.itemId),
+  );
+  await moveStock(tx, held.lines, 1);
+  if (held.lines.length > 0) {
+    await appendToOutbox(
+      tx,
+      StockReleased.create(orderId, { orderId, reservationId: held.id, lines: held.lines, reason }),
+    );
+  }
+  return {
+    result: reason === 'expired' ? 'expired' : 'released',
+    itemIds: held.lines.map((l) => l.itemId),
+  };
+}
+
+/** The order is confirmed: its stock is gone for good. Idempotent. */
+export async function commit(
+  tx: Tx,
+  orderId: string,
+): Promise<{ result: ReservationResult; itemIds: string[] }> {
+  const held = await closeHeld(tx, orderId, 'committed');
+  return { result: held ? 'committed' : 'nothing_held', itemIds: [] };
+}
+
+/** Releases up to `limit` expired reservations; the caller runs it in one transaction. */
+export async function releaseExpired(
+  tx: Tx,
+  limit: number,
+): Promise<{ released: number; itemIds: string[] }> {
+  const expired = await lockExpired(tx, limit);
+  const itemIds: string[] = [];
+  for (const { orderId } of expired) {
+    const outcome = await release(tx, orderId, 'expired');
+    itemIds.push(...outcome.itemIds);
+  }
+  return { released: expired.length, itemIds };
+}

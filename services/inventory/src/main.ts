@@ -1,0 +1,8 @@
+import { createInventory } from './app.ts';
+import { loadInventoryConfig } from './config.ts';
+
+const config = loadInventoryConfig();
+// Deployments migrate with `npm run migrate` before rolling out; development and tests migrate here.
+const inventory = await createInventory({ config, migrate: config.NODE_ENV !== 'production' });
+await inventory.start();
+inventory.service.exitOnSignals();
