@@ -35,8 +35,14 @@ export class SessionsRepository {
     return this.db.primary.sessionFamily.findUnique({ where: { id } });
   }
 
-  createFamily(tx: Tx, family: { id: string; userId: string; expiresAt: Date }): Promise<SessionFamily> {
-    return tx.sessionFamily.create({ data: family });
+  /** A new family with its first refresh token, in one nested write. */
+  createFamily(
+    tx: Tx,
+    family: { id: string; userId: string; expiresAt: Date },
+    first: NewRefreshToken,
+  ): Promise<SessionFamily> {
+    const { familyId: _family, ...token } = first;
+    return tx.sessionFamily.create({ data: { ...family, tokens: { create: token } } });
   }
 
   async addToken(tx: Tx, token: NewRefreshToken): Promise<void> {

@@ -4,7 +4,7 @@ import type { DenyList } from '@souk/kit/auth/deny-list';
 import type { Principal, TokenIssuer } from '@souk/kit/auth/tokens';
 import type { Cache } from '@souk/kit/cache/cache';
 import type { Tx, UsersDb } from '../data/database.ts';
-import type { LiveAccessToken, SessionsRepository } from '../data/sessions.ts';
+import type { LiveAccessToken, NewRefreshToken, SessionsRepository } from '../data/sessions.ts';
 import type { User, UsersRepository } from '../data/users.ts';
 import { normaliseEmail } from './email.ts';
 import { invalidCredentials, invalidToken } from './errors.ts';
@@ -79,10 +79,9 @@ export class Sessions {
     }
     const familyId = randomUUID();
     const expiresAt = new Date(Date.now() + this.#o.refreshTtlSeconds * 1000);
-    const pair = await db.primary.$transaction(async (tx) => {
-      await sessions.createFamily(tx, { id: familyId, userId: user.id, expiresAt });
-      return this.#issue(tx, user, familyId, expiresAt);
-    });
+    const { pair, token } = await this.#mint(user, familyId, expiresAt);
+    // One statement (family with its first token): no interactive transaction on the hot path.
+    await sessions.createFamily(db.primary, { id: familyId, userId: user.id, expiresAt }, token);
     metrics.logins.inc({ result: 'success' });
     return pair;
   }
@@ -180,27 +179,39 @@ export class Sessions {
   }
 
   async #issue(tx: Tx, user: User, familyId: string, familyExpiresAt: Date): Promise<TokenPair> {
+    const { pair, token } = await this.#mint(user, familyId, familyExpiresAt);
+    await this.#o.sessions.addToken(tx, token);
+    return pair;
+  }
+
+  /** A new access token and the refresh token that goes with it (the row to store for it). */
+  async #mint(
+    user: User,
+    familyId: string,
+    familyExpiresAt: Date,
+  ): Promise<{ pair: TokenPair; token: NewRefreshToken }> {
     const access = await this.#o.issuer.issue({
       sub: user.id,
       roles: [user.role],
       claims: { sid: familyId },
     });
     const refreshToken = `${familyId}.${randomBytes(32).toString('base64url')}`;
-    await this.#o.sessions.addToken(tx, {
+    const token: NewRefreshToken = {
       id: randomUUID(),
       familyId,
       tokenHash: sha256(refreshToken),
       expiresAt: familyExpiresAt,
       accessJti: access.jti,
       accessExpiresAt: new Date(access.expiresAt * 1000),
-    });
+    };
     const now = Math.floor(Date.now() / 1000);
-    return {
+    const pair: TokenPair = {
       accessToken: access.token,
       tokenType: 'Bearer',
       expiresIn: Math.max(0, access.expiresAt - now),
       refreshToken,
       refreshExpiresIn: Math.max(0, Math.floor(familyExpiresAt.getTime() / 1000) - now),
     };
+    return { pair, token };
   }
 }
