@@ -23,8 +23,6 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-const CRD = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' };
-
 /** The Kubernetes API test server with Souk's CRDs installed (as crds/ holds them) and the given namespaces. */
 export async function startCluster(opts: KubeApiServerOptions = {}): Promise<TestCluster> {
   const server = await startKubeApiServer({
