@@ -1,16 +1,13 @@
-import { startRedisNodes } from '@souk/harness/infra';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { observeTopology } from '../src/controllers/rediscluster/cluster-state.ts';
 import { reconcileRedisCluster } from '../src/controllers/rediscluster/reconcile.ts';
-import { clusterStates, converge, NodePool, redisCliCheck } from './support/rediscluster.ts';
+import { clusterStates, converge, redisCliCheck, withNodes } from './support/rediscluster.ts';
 
 const test = suite('rediscluster bootstrap (real redis-server nodes)');
 
 test('6 bare nodes become 3 masters with one replica each', async () => {
-  const redis = await startRedisNodes(6);
-  const pool = new NodePool();
-  try {
+  await withNodes(6, async ({ redis, pool }) => {
     const desired = { nodes: redis.nodes, masters: 3, replicasPerMaster: 1 };
     const r = await converge(pool, desired);
     assert.equal([...new Set(r.applied.map((s) => s.kind))], ['meet', 'assignSlots', 'replicate']);
@@ -44,10 +41,7 @@ test('6 bare nodes become 3 masters with one replica each', async () => {
     const again = await reconcileRedisCluster(pool, desired, { budgetMs: 5000 });
     assert.ok(again.done);
     assert.equal(again.applied, [], 'a second reconcile of a ready cluster changes nothing');
-  } finally {
-    await pool.close();
-    await redis.stop();
-  }
+  });
 });
 
 test.run();

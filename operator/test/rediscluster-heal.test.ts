@@ -1,26 +1,13 @@
-import { startRedisNodes } from '@souk/harness/infra';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { observeTopology } from '../src/controllers/rediscluster/cluster-state.ts';
 import { formatRanges } from '../src/controllers/rediscluster/slots.ts';
-import {
-  clusterClient,
-  converge,
-  NodePool,
-  type ReplacedPod,
-  redisCliCheck,
-  replacePod,
-  writeKeys,
-} from './support/rediscluster.ts';
+import { converge, redisCliCheck, withNodes, writeKeys } from './support/rediscluster.ts';
 
 const test = suite('rediscluster heal: a replaced pod comes back empty with a new node id');
 
 test('a killed replica replaced by an empty node on the same port is forgotten and re-replicated', async () => {
-  const redis = await startRedisNodes(6);
-  const pool = new NodePool();
-  const client = clusterClient(redis.nodes);
-  let replacement: ReplacedPod | undefined;
-  try {
+  await withNodes(6, async ({ redis, pool, client, replacePod }) => {
     const desired = { nodes: redis.nodes, masters: 3, replicasPerMaster: 1 };
     await converge(pool, desired);
     await writeKeys(client, 'h', 2000);
@@ -31,7 +18,7 @@ test('a killed replica replaced by an empty node on the same port is forgotten a
     const masterId = victim.self.masterId as string;
 
     // The pod comes back at the same address with an empty data dir, hence a new node id.
-    replacement = await replacePod(redis, victim.address);
+    await replacePod(victim.address);
 
     const r = await converge(pool, desired);
     const kinds = r.applied.map((s) => s.kind);
@@ -51,20 +38,11 @@ test('a killed replica replaced by an empty node on the same port is forgotten a
     }
     const check = await redisCliCheck(victim.address);
     assert.ok(check.ok, check.output);
-  } finally {
-    client.disconnect();
-    await pool.close();
-    await replacement?.stop();
-    await redis.stop();
-  }
+  });
 });
 
 test('a master lost with its only copy: its slots are reassigned to the new empty node, and the loss reported', async () => {
-  const redis = await startRedisNodes(3);
-  const pool = new NodePool();
-  const client = clusterClient(redis.nodes);
-  let replacement: ReplacedPod | undefined;
-  try {
+  await withNodes(3, async ({ redis, pool, client, replacePod }) => {
     const desired = { nodes: redis.nodes, masters: 3, replicasPerMaster: 0 };
     await converge(pool, desired);
     await writeKeys(client, 'm', 3000);
@@ -75,7 +53,7 @@ test('a master lost with its only copy: its slots are reassigned to the new empt
     const lostKeys = victim.keys as number;
     assert.ok(lostKeys > 0);
 
-    replacement = await replacePod(redis, victim.address);
+    await replacePod(victim.address);
 
     const r = await converge(pool, desired);
     assert.equal(
@@ -92,12 +70,7 @@ test('a master lost with its only copy: its slots are reassigned to the new empt
     assert.is(values.filter((v) => v === null).length, lostKeys, 'exactly the lost master’s keys are gone');
     const check = await redisCliCheck(victim.address);
     assert.ok(check.ok, check.output);
-  } finally {
-    client.disconnect();
-    await pool.close();
-    await replacement?.stop();
-    await redis.stop();
-  }
+  });
 });
 
 test.run();

@@ -1,16 +1,15 @@
-import { startRedisNodes } from '@souk/harness/infra';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { observeTopology, slotOwners } from '../src/controllers/rediscluster/cluster-state.ts';
 import { meetNodes } from '../src/controllers/rediscluster/membership.ts';
 import { splitAddress } from '../src/controllers/rediscluster/node-client.ts';
 import {
-  clusterClient,
   clusterStates,
   converge,
-  NodePool,
+  type NodePool,
   redisCliCheck,
   waitFor,
+  withNodes,
 } from './support/rediscluster.ts';
 
 const test = suite('rediscluster: a migration cut off half-way is fixed by the next reconcile');
@@ -51,10 +50,7 @@ async function openSlots(pool: NodePool, nodes: string[]) {
 }
 
 test('target still there: the migration is finished', async () => {
-  const redis = await startRedisNodes(3);
-  const pool = new NodePool();
-  const client = clusterClient(redis.nodes);
-  try {
+  await withNodes(3, async ({ redis, pool, client }) => {
     const desired = { nodes: redis.nodes, masters: 3, replicasPerMaster: 0 };
     await converge(pool, desired);
     await Promise.all(Array.from({ length: KEYS }, (_, i) => client.set(key(i), `v${i}`)));
@@ -83,55 +79,54 @@ test('target still there: the migration is finished', async () => {
     );
     const check = await redisCliCheck(target);
     assert.ok(check.ok, check.output);
-  } finally {
-    client.disconnect();
-    await pool.close();
-    await redis.stop();
-  }
+  });
 });
 
 test('target leaving the cluster: the migration is rolled back, keys go home', async () => {
-  const redis = await startRedisNodes(4);
-  const pool = new NodePool();
-  const client = clusterClient(redis.nodes.slice(0, 3));
-  try {
-    const kept = redis.nodes.slice(0, 3);
-    const leaving = redis.nodes[3] as string;
-    await converge(pool, { nodes: kept, masters: 3, replicasPerMaster: 0 });
-    // The fourth node joins as an empty master, as it would be before a scale-out moved slots to it.
-    const fresh = await observeTopology(pool, [leaving]);
-    await meetNodes(pool, kept[0] as string, [
-      { address: leaving, busPort: fresh.nodes[0]?.self?.busPort ?? 0 },
-    ]);
-    await waitFor('the fourth node to join', async () => {
-      const t = await observeTopology(pool, redis.nodes);
-      const joined = t.nodes.every((n) => n.view.filter((e) => !e.flags.includes('handshake')).length === 4);
-      return joined && (await clusterStates(pool, redis.nodes)).every((s) => s === 'ok');
-    });
-    await Promise.all(Array.from({ length: KEYS }, (_, i) => client.set(key(i), `v${i}`)));
-    const { slot, source } = await halfMigrate(pool, redis.nodes, leaving);
+  await withNodes(
+    4,
+    async ({ redis, pool, client }) => {
+      const kept = redis.nodes.slice(0, 3);
+      const leaving = redis.nodes[3] as string;
+      await converge(pool, { nodes: kept, masters: 3, replicasPerMaster: 0 });
+      // The fourth node joins as an empty master, as it would be before a scale-out moved slots to it.
+      const fresh = await observeTopology(pool, [leaving]);
+      await meetNodes(pool, kept[0] as string, [
+        { address: leaving, busPort: fresh.nodes[0]?.self?.busPort ?? 0 },
+      ]);
+      await waitFor('the fourth node to join', async () => {
+        const t = await observeTopology(pool, redis.nodes);
+        const joined = t.nodes.every(
+          (n) => n.view.filter((e) => !e.flags.includes('handshake')).length === 4,
+        );
+        return joined && (await clusterStates(pool, redis.nodes)).every((s) => s === 'ok');
+      });
+      await Promise.all(Array.from({ length: KEYS }, (_, i) => client.set(key(i), `v${i}`)));
+      const { slot, source } = await halfMigrate(pool, redis.nodes, leaving);
 
-    const r = await converge(pool, { nodes: kept, retiring: [leaving], masters: 3, replicasPerMaster: 0 });
-    assert.equal(r.applied[0], { kind: 'rollback', slot, owner: source, others: [leaving] });
-    assert.equal(await openSlots(pool, redis.nodes), []);
-    assert.is(Number(await pool.call(source, 'CLUSTER', 'COUNTKEYSINSLOT', slot)), KEYS, 'every key is back');
-    const values = await Promise.all(Array.from({ length: KEYS }, (_, i) => client.get(key(i))));
-    assert.equal(
-      values,
-      Array.from({ length: KEYS }, (_, i) => `v${i}`),
-    );
-    const t = await observeTopology(pool, kept);
-    assert.ok(
-      t.nodes.every((n) => n.view.length === 3),
-      'the leaving node was removed afterwards',
-    );
-    const check = await redisCliCheck(source);
-    assert.ok(check.ok, check.output);
-  } finally {
-    client.disconnect();
-    await pool.close();
-    await redis.stop();
-  }
+      const r = await converge(pool, { nodes: kept, retiring: [leaving], masters: 3, replicasPerMaster: 0 });
+      assert.equal(r.applied[0], { kind: 'rollback', slot, owner: source, others: [leaving] });
+      assert.equal(await openSlots(pool, redis.nodes), []);
+      assert.is(
+        Number(await pool.call(source, 'CLUSTER', 'COUNTKEYSINSLOT', slot)),
+        KEYS,
+        'every key is back',
+      );
+      const values = await Promise.all(Array.from({ length: KEYS }, (_, i) => client.get(key(i))));
+      assert.equal(
+        values,
+        Array.from({ length: KEYS }, (_, i) => `v${i}`),
+      );
+      const t = await observeTopology(pool, kept);
+      assert.ok(
+        t.nodes.every((n) => n.view.length === 3),
+        'the leaving node was removed afterwards',
+      );
+      const check = await redisCliCheck(source);
+      assert.ok(check.ok, check.output);
+    },
+    { clientSeeds: 3 },
+  );
 });
 
 test.run();

@@ -1,15 +1,13 @@
-import { startRedisNodes } from '@souk/harness/infra';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { observeTopology } from '../src/controllers/rediscluster/cluster-state.ts';
 import {
-  clusterClient,
   clusterStates,
   converge,
   missingKeys,
-  NodePool,
   redisCliCheck,
   startLoad,
+  withNodes,
   writeKeys,
 } from './support/rediscluster.ts';
 
@@ -18,10 +16,7 @@ const test = suite('rediscluster scale out and in under load (real redis-server 
 const KEYS = 10_000;
 
 test('3 -> 4 -> 3 masters: every key survives and a live client sees no error', async () => {
-  const redis = await startRedisNodes(6);
-  const pool = new NodePool();
-  const client = clusterClient(redis.nodes);
-  try {
+  await withNodes(6, async ({ redis, pool, client }) => {
     await converge(pool, { nodes: redis.nodes, masters: 3, replicasPerMaster: 1 });
     await writeKeys(client, 'k', KEYS);
     const load = startLoad(client, 'load');
@@ -64,11 +59,7 @@ test('3 -> 4 -> 3 masters: every key survives and a live client sees no error', 
     assert.equal(await clusterStates(pool, kept), Array(6).fill('ok'));
     const check = await redisCliCheck(kept[0] as string);
     assert.ok(check.ok, check.output);
-  } finally {
-    client.disconnect();
-    await pool.close();
-    await redis.stop();
-  }
+  });
 });
 
 test.run();

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { RedisNodes } from '@souk/harness/infra';
+import { type RedisNodes, startRedisNodes } from '@souk/harness/infra';
 import { freePorts, releasePorts } from '@souk/harness/infra/ports';
 import { startRedisNode, stopRedisNode } from '@souk/harness/infra/redis-node';
 import { Cluster } from 'ioredis';
@@ -29,11 +29,17 @@ export function clusterClient(nodes: readonly string[]): Cluster {
       host: a.slice(0, a.lastIndexOf(':')),
       port: Number(a.slice(a.lastIndexOf(':') + 1)),
     })),
-    { maxRedirections: 64, retryDelayOnMoved: 10, retryDelayOnClusterDown: 100, retryDelayOnTryAgain: 50 },
+    {
+      lazyConnect: true,
+      maxRedirections: 64,
+      retryDelayOnMoved: 10,
+      retryDelayOnClusterDown: 100,
+      retryDelayOnTryAgain: 50,
+    },
   );
 }
 
-/** Writes `count` keys through a cluster client, pipelined per node. */
+/** Writes `count` keys through a cluster client, 1000 in flight at a time. */
 export async function writeKeys(client: Cluster, prefix: string, count: number): Promise<void> {
   for (let i = 0; i < count; i += 1000) {
     await Promise.all(
@@ -135,4 +141,40 @@ export async function replacePod(redis: RedisNodes, address: string): Promise<Re
       releasePorts(busPorts);
     },
   };
+}
+
+export interface NodesFixture {
+  redis: RedisNodes;
+  pool: NodePool;
+  /** A cluster client seeded with the first nodes (all of them unless told otherwise). */
+  client: Cluster;
+  /** Replaces the pod at `address` (see replacePod); stopped with the fixture. */
+  replacePod(address: string): Promise<void>;
+}
+
+/** Runs `fn` with `count` bare nodes, a NodePool and a cluster client, and stops all of it afterwards. */
+export async function withNodes(
+  count: number,
+  fn: (f: NodesFixture) => Promise<void>,
+  opts: { clientSeeds?: number } = {},
+): Promise<void> {
+  const redis = await startRedisNodes(count);
+  const pool = new NodePool();
+  const client = clusterClient(redis.nodes.slice(0, opts.clientSeeds ?? count));
+  const replaced: ReplacedPod[] = [];
+  try {
+    await fn({
+      redis,
+      pool,
+      client,
+      replacePod: async (address) => {
+        replaced.push(await replacePod(redis, address));
+      },
+    });
+  } finally {
+    client.disconnect();
+    await pool.close();
+    for (const r of replaced) await r.stop();
+    await redis.stop();
+  }
 }
