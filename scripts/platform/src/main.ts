@@ -16,9 +16,9 @@ import { PROMETHEUS_BIN, type PrometheusHandle, startPrometheus } from './promet
 import { type LocalService, localServices } from './services.ts';
 import { Supervisor } from './supervisor.ts';
 
-const ENTRY_PORT = Number(process.env['SOUK_PORT'] ?? 28080);
-const SERVICES_BASE_PORT = Number(process.env['SOUK_SERVICES_BASE_PORT'] ?? 28100);
-const PROMETHEUS_PORT = Number(process.env['SOUK_PROMETHEUS_PORT'] ?? 29090);
+const ENTRY_PORT = Number(process.env['SOUK_PORT'] ?? 20080);
+const SERVICES_BASE_PORT = Number(process.env['SOUK_SERVICES_BASE_PORT'] ?? 20100);
+const PROMETHEUS_PORT = Number(process.env['SOUK_PROMETHEUS_PORT'] ?? 20090);
 export const DEMO_ADMIN = { email: 'admin@souk.local', password: 'souk-admin-demo-password' };
 
 const stateDir = path.join(repoRoot, '.souk');

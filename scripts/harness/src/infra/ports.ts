@@ -26,14 +26,15 @@ export function isListening(port: number, host = '127.0.0.1', timeoutMs = 500): 
 const taken = new Set<number>();
 
 /**
- * Free ports for private instances. They come from 20000-32767, below the kernel's ephemeral range,
+ * Free ports for private instances. They come from 21000-32767, below the kernel's ephemeral range
+ * and above the shared instance's and `npm start`'s fixed ports (20000-20999),
  * so an outgoing connection cannot grab one between this check and the server's bind. A server
  * that still loses a race fails to start, and its starter retries with new ports.
  */
 export async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < count) {
-    const p = 20000 + Math.floor(Math.random() * 12768);
+    const p = 21000 + Math.floor(Math.random() * 11768);
     if (taken.has(p) || ports.includes(p)) continue;
     if (await isPortFree(p)) ports.push(p);
   }
@@ -44,7 +45,7 @@ export async function freePorts(count: number): Promise<number[]> {
 /** `count` consecutive free ports (the shared instance's layout, for testing it on other ports). */
 export async function freePortRange(count: number): Promise<number> {
   for (;;) {
-    const first = 20000 + Math.floor(Math.random() * (12768 - count));
+    const first = 21000 + Math.floor(Math.random() * (11768 - count));
     const range = Array.from({ length: count }, (_, i) => first + i);
     if (range.some((p) => taken.has(p))) continue;
     let free = true;

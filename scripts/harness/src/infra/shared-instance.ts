@@ -25,8 +25,10 @@ import {
 } from './redis-cluster.ts';
 
 /**
- * The shared instance every test suite uses: fixed ports away from the standard ones, state in
- * .souk/infra (or SOUK_INFRA_DIR), connection settings in .souk/infra.env.
+ * The shared instance every test suite uses: fixed ports in 20000-20999, away from the standard
+ * ones, below the kernel's ephemeral range (so no client connection can be holding one) and
+ * below the private instances' range. State in .souk/infra (or SOUK_INFRA_DIR), connection
+ * settings in .souk/infra.env.
  */
 function envPort(name: string, fallback: number): number {
   const v = process.env[name];
@@ -34,15 +36,15 @@ function envPort(name: string, fallback: number): number {
 }
 
 export function sharedPorts() {
-  const pg = envPort('SOUK_INFRA_PG_PORT', 55432);
-  const redis = envPort('SOUK_INFRA_REDIS_PORT', 56379);
-  const redisBus = envPort('SOUK_INFRA_REDIS_BUS_PORT', 46379);
+  const pg = envPort('SOUK_INFRA_PG_PORT', 20432);
+  const redis = envPort('SOUK_INFRA_REDIS_PORT', 20379);
+  const redisBus = envPort('SOUK_INFRA_REDIS_BUS_PORT', 20479);
   return {
     pgPrimary: pg,
     pgReplica: pg + 1,
     redis: [0, 1, 2, 3, 4, 5].map((i) => redis + i),
     redisBus: [0, 1, 2, 3, 4, 5].map((i) => redisBus + i),
-    kafkaControl: envPort('SOUK_INFRA_KAFKA_CONTROL_PORT', 59092),
+    kafkaControl: envPort('SOUK_INFRA_KAFKA_CONTROL_PORT', 20092),
   };
 }
 
@@ -208,8 +210,8 @@ async function startFresh(startedBy: StartedBy): Promise<SharedState> {
   if (missing.length) throw new Error(`missing ${missing.join(', ')}: run scripts/setup`);
   const ports = sharedPorts();
   const wanted = [ports.pgPrimary, ports.pgReplica, ...ports.redis, ...ports.redisBus, ports.kafkaControl];
-  // Our ports lie in the kernel's ephemeral range, so a client's short-lived connection can hold
-  // one for a moment: give it a few seconds before calling the port taken.
+  // A port overridden into the kernel's ephemeral range can be held for a moment by a client's
+  // short-lived connection: give it a few seconds before calling it taken.
   let busy: number[] = wanted;
   for (let i = 0; i < 20 && busy.length > 0; i++) {
     if (i > 0) await sleep(250);
