@@ -72,7 +72,8 @@ export function startLoad(client: Cluster, prefix: string, concurrency = 8) {
   const stats = { ops: 0, errors: 0, lastError: '' as string, written: 0 };
   const workers = Array.from({ length: concurrency }, async (_, w) => {
     let i = 0;
-    while (running) {
+    // Also ends with the client, so a test failing half-way does not leave it spinning.
+    while (running && client.status !== 'end') {
       const key = `${prefix}:${w}:${i % 500}`;
       try {
         if (i % 2 === 0) {
