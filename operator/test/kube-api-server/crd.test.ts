@@ -8,6 +8,7 @@ import {
   setHeaderOptions,
   type V1APIResource,
   type V1CustomResourceDefinition,
+  Watch,
 } from '@kubernetes/client-node';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -341,7 +342,27 @@ test('an invalid CEL rule fails CRD creation; deleting a CRD removes its resourc
   const err = await expectStatus(ext.createCustomResourceDefinition({ body: broken }), 422);
   assert.match(err.details?.causes?.[0]?.field ?? '', /x-kubernetes-validations\[0\]\.rule$/);
 
+  let watchDone: unknown = 'open';
+  const events: string[] = [];
+  const watch = await new Watch(api.kubeConfig()).watch(
+    '/apis/example.souk.dev/v1alpha1/namespaces/crs/widgets',
+    {},
+    (type) => events.push(type),
+    (err) => {
+      watchDone = err;
+    },
+  );
+  await eventually(() => events.length > 0, 'initial events');
+  await ext.patchCustomResourceDefinition(
+    { name: 'widgets.example.souk.dev', body: { metadata: { labels: { touched: 'yes' } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  assert.is(watchDone, 'open', 'updating the CRD keeps its watches');
   await ext.deleteCustomResourceDefinition({ name: 'widgets.example.souk.dev' });
+  await eventually(() => watchDone !== 'open', 'the watch ends with its resource');
+  assert.ok(events.includes('DELETED'));
+  watch.abort();
   await eventually(
     () => api.object('CustomResourceDefinition', '', 'widgets.example.souk.dev') === undefined,
     'CRD removal',

@@ -121,8 +121,7 @@ export class CrdController {
       });
       return;
     }
-    this.registry.resources.removeCrd(name);
-    for (const t of resourceTypesOf(crd)) this.registry.resources.add(t);
+    this.registry.resources.replaceCrd(name, resourceTypesOf(crd));
     const spec = obj(crd.spec);
     const names = obj(spec.names);
     const status = obj(crd.status);

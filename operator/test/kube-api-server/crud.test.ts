@@ -549,6 +549,9 @@ test('wire details: list items carry no apiVersion/kind; resourceVersion on crea
   assert.is(list.apiVersion, 'v1');
   assert.ok(list.items.length > 0);
   assert.ok(list.items.every((i) => i.kind === undefined && i.apiVersion === undefined));
+  const other = await fetch(`${api.url}/not-an-api`);
+  assert.is(other.status, 404);
+  assert.is(await other.text(), '404 page not found\n');
   const core = api.kubeConfig().makeApiClient(CoreV1Api);
   const err = await expectStatus(
     core.createNamespacedConfigMap({

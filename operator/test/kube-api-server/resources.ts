@@ -284,6 +284,13 @@ export class ResourceRegistry {
     for (const l of this.listeners) l();
   }
 
+  /** Serves exactly these types for a CRD, in one change. */
+  replaceCrd(crdName: string, types: ResourceType[]): void {
+    for (const [k, t] of this.byPath) if (t.crdName === crdName) this.byPath.delete(k);
+    for (const t of types) this.byPath.set(`${t.group}/${t.version}/${t.plural}`, t);
+    for (const l of this.listeners) l();
+  }
+
   removeCrd(crdName: string): void {
     for (const [k, t] of this.byPath) if (t.crdName === crdName) this.byPath.delete(k);
     for (const l of this.listeners) l();

@@ -129,11 +129,9 @@ class BuiltinShape implements Shape {
     const path = [...this.path, name];
     const parent = this.path[this.path.length - 1];
     if (parent === 'metadata' && metadataMaps.has(name)) return new BuiltinShape(path, 'map');
-    if (
-      ['data', 'stringData', 'binaryData', 'nodeSelector', 'matchLabels', 'limits', 'requests'].includes(name)
-    )
+    if (['data', 'stringData', 'binaryData', 'matchLabels', 'limits', 'requests'].includes(name))
       return new BuiltinShape(path, 'map');
-    if (name === 'selector' || name === 'affinity' || name === 'behavior' || name === 'roleRef')
+    if (name === 'selector' || name === 'nodeSelector' || name === 'roleRef')
       return new BuiltinShape(path, 'atomic');
     return new BuiltinShape(path, 'struct');
   }

@@ -199,6 +199,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     registry.present(t, o),
   );
   const crds = new CrdController(registry);
+  resources.onChange(() =>
+    watches.closeUnserved((t) => resources.get(t.group, t.version, t.plural) !== undefined),
+  );
   const gc = new GarbageCollector(registry);
   const namespaces = new NamespaceController(registry);
   const kubelet = new Kubelet(registry, options.kubelet);
@@ -436,7 +439,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       group = segments[1]!;
       version = segments[2]!;
       rest = segments.slice(3);
-    } else throw notFoundPath();
+    } else {
+      res.writeHead(404, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'X-Content-Type-Options': 'nosniff',
+      });
+      res.end('404 page not found\n');
+      return;
+    }
     if (rest.length === 0) {
       const list = apiResourceList(resources, group, version);
       if (!list) throw notFoundPath();

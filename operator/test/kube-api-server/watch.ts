@@ -23,6 +23,7 @@ export interface WatchParams {
 }
 
 interface Connection {
+  t: ResourceType;
   res: ServerResponse;
   bookmark(): void;
   close(abrupt: boolean): void;
@@ -80,6 +81,7 @@ export class WatchHub {
     let unsubscribe = () => {};
     const timers: NodeJS.Timeout[] = [];
     const conn: Connection = {
+      t,
       res,
       bookmark: () => {
         if (params.allowWatchBookmarks) write('BOOKMARK', bookmarkObject());
@@ -131,6 +133,11 @@ export class WatchHub {
     if (params.timeoutSeconds !== undefined && params.timeoutSeconds > 0) {
       timers.push(setTimeout(() => conn.close(false), params.timeoutSeconds * 1000));
     }
+  }
+
+  /** Ends the watches of resources no longer served (a deleted CustomResourceDefinition). */
+  closeUnserved(served: (t: ResourceType) => boolean): void {
+    for (const c of [...this.connections]) if (!served(c.t)) c.close(false);
   }
 
   bookmarkAll(): void {
