@@ -23,12 +23,14 @@ export function openInventoryDb(options: {
   replicaUrl?: string | undefined;
   metrics?: Metrics;
   poolSize?: number;
+  connectTimeoutMs?: number;
 }): Promise<InventoryDb> {
   return openDatabase(PrismaClient, {
     url: options.url,
     ...(options.replicaUrl ? { replicaUrls: [options.replicaUrl] } : {}),
     applicationName: 'inventory',
     poolSize: options.poolSize ?? 20,
+    ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
 }
