@@ -70,6 +70,14 @@ export { createLogger, type Logger } from './logger.ts';
 export { Metrics } from './metrics.ts';
 export { type OpenApiInfo, type OpenApiOptions, openApiDocument } from './openapi.ts';
 export {
+  CARD_TOKEN_PATTERN,
+  type CardToken,
+  InvalidCardNumberError,
+  luhnValid,
+  normalizeCardNumber,
+  tokenizeCard,
+} from './payments/card-token.ts';
+export {
   badRequest,
   conflict,
   type FieldError,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CARD_TOKEN_PATTERN } from '../../payments/card-token.ts';
 import { defineAggregate, defineEvent } from './contract.ts';
 import { cents, currency, id, orderLine } from './fields.ts';
 
@@ -18,18 +19,64 @@ export const OrderPlaced = defineEvent({
   }),
 });
 
-/** Asks payments to authorize the order's amount, once its stock is reserved. */
+/**
+ * The saga's payment commands. Each carries the saga step's id: payments applies a step once and
+ * answers a step it already applied with the same outcome, so the saga may send a step again
+ * (after its own restart, say) without moving money twice. The order id is the key, so the steps of
+ * one order reach payments in the order they were sent.
+ */
+const paymentStep = { orderId: id, stepId: id };
+
+/** Asks payments to authorize (hold) the order's amount, once its stock is reserved. */
 export const PaymentRequested = defineEvent({
   aggregate: orders,
   type: 'PaymentRequested',
   version: 1,
   data: z.object({
-    orderId: id,
+    ...paymentStep,
     userId: id,
     amountCents: cents,
     currency,
-    /** A token of the provider; the simulated provider's test tokens decline or fail deterministically. */
-    paymentMethod: z.string().min(1).max(200),
+    /** The card as the edge tokenized it (`tokenizeCard` in the kit): never the number itself. */
+    card: z.object({ token: z.string().regex(CARD_TOKEN_PATTERN), last4: z.string().regex(/^\d{4}$/) }),
+  }),
+});
+
+/** Captures the authorization of a confirmed order: at most the authorized amount, and only once. */
+export const PaymentCaptureRequested = defineEvent({
+  aggregate: orders,
+  type: 'PaymentCaptureRequested',
+  version: 1,
+  data: z.object({ ...paymentStep, paymentId: id, amountCents: cents, currency }),
+});
+
+/**
+ * Compensation: releases whatever the order's authorization still holds. Valid at any point before
+ * capture, also when the authorization failed or never happened (nothing to release), so the saga
+ * may send it after a timed-out step without knowing the payment id. Refused once captured.
+ */
+export const PaymentVoidRequested = defineEvent({
+  aggregate: orders,
+  type: 'PaymentVoidRequested',
+  version: 1,
+  data: z.object({
+    ...paymentStep,
+    paymentId: id.optional(),
+    reason: z.enum(['payment_timeout', 'order_cancelled', 'reservation_timeout']),
+  }),
+});
+
+/** Compensation after capture: gives back up to what was captured and not yet refunded. */
+export const PaymentRefundRequested = defineEvent({
+  aggregate: orders,
+  type: 'PaymentRefundRequested',
+  version: 1,
+  data: z.object({
+    ...paymentStep,
+    paymentId: id,
+    amountCents: z.int().positive(),
+    currency,
+    reason: z.enum(['customer_requested', 'order_cancelled']),
   }),
 });
 
@@ -58,4 +105,12 @@ export const OrderCancelled = defineEvent({
   }),
 });
 
-export const orderEvents = [OrderPlaced, PaymentRequested, OrderConfirmed, OrderCancelled] as const;
+export const orderEvents = [
+  OrderPlaced,
+  PaymentRequested,
+  PaymentCaptureRequested,
+  PaymentVoidRequested,
+  PaymentRefundRequested,
+  OrderConfirmed,
+  OrderCancelled,
+] as const;
