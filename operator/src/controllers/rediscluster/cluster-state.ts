@@ -139,7 +139,8 @@ export async function observeNode(pool: NodePool, address: NodeAddress): Promise
       obs.masterLinkUp = infoField(replText, 'master_link_status') === 'up';
     return obs;
   } catch (e) {
-    return { address, reachable: false, error: e instanceof Error ? e.message : String(e), view: [] };
+    const error = pool.connectionError(address) ?? (e instanceof Error ? e.message : String(e));
+    return { address, reachable: false, error, view: [] };
   }
 }
 

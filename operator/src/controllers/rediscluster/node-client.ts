@@ -28,6 +28,7 @@ export interface NodePoolOptions {
 export class NodePool {
   readonly password: string | undefined;
   private readonly clients = new Map<NodeAddress, Redis>();
+  private readonly connectionErrors = new Map<NodeAddress, string>();
   private readonly connectTimeoutMs: number;
   private readonly commandTimeoutMs: number;
 
@@ -55,10 +56,16 @@ export class NodePool {
       // A node that is down is reported as unreachable; the next reconcile tries again.
       retryStrategy: () => null,
     });
-    // Failures surface through the rejected commands; the event itself carries nothing more.
-    client.on('error', () => {});
+    // Commands fail with a bare "Connection is closed": keep the cause (ECONNREFUSED...) to report.
+    client.on('error', (e: Error) => this.connectionErrors.set(address, e.message));
+    client.on('ready', () => this.connectionErrors.delete(address));
     this.clients.set(address, client);
     return client;
+  }
+
+  /** Why the connection to `address` last failed, if it did. */
+  connectionError(address: NodeAddress): string | undefined {
+    return this.connectionErrors.get(address);
   }
 
   /** Sends one command to one node. */

@@ -112,9 +112,11 @@ export function planCluster(desired: DesiredCluster, topology: Topology): Plan {
   const kept = topology.nodes.filter((n) => keptSet.has(n.address));
   const retiring = topology.nodes.filter((n) => retiringSet.has(n.address) && n.reachable && n.self);
 
-  const down = desired.nodes.filter((a) => !kept.some((n) => n.address === a && n.reachable && n.self));
-  if (down.length > 0)
-    return wait('unreachable', `nodes not reachable or not in cluster mode: ${down.join(', ')}`, warnings);
+  const down = kept.filter((n) => !n.reachable || !n.self);
+  if (down.length > 0 || kept.length < keptSet.size) {
+    const why = down.map((n) => `${n.address} (${n.error ?? 'cluster mode disabled'})`);
+    return wait('unreachable', `nodes not reachable: ${why.join(', ') || 'not observed'}`, warnings);
+  }
 
   const live = [...kept, ...retiring];
   const ctx: Ctx = {
