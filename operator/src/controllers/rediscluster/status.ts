@@ -109,7 +109,7 @@ export function summarize(
       {
         type: 'Scaling',
         status: scaling ? 'True' : 'False',
-        reason: scaling ? reason : 'Stable',
+        reason: scaling ? reason : 'NotScaling',
         message: scaling ? message : '',
       },
     ],
