@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../src/runtime/object.ts';
 import { minimalMicroservice } from './fixtures/microservices.ts';
 import { eventually, MS, startCluster, type TestCluster } from './support/cluster.ts';
@@ -43,6 +45,47 @@ const exited = (p: ChildProcess) =>
     p.once('exit', () => resolve());
   });
 
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** The rules the install bundle grants the operator (ClusterRole and the leader-election Role). */
+function grantedRules(): Rule[] {
+  const text = readFileSync(new URL('../../manifests/install.yaml', import.meta.url), 'utf8');
+  return parseAllDocuments(text)
+    .map((d) => d.toJSON() as { kind: string; metadata: { name: string }; rules?: Rule[] })
+    .filter(
+      (d) => (d.kind === 'ClusterRole' || d.kind === 'Role') && d.metadata.name.startsWith('souk-operator'),
+    )
+    .flatMap((d) => d.rules ?? []);
+}
+
+/** The RBAC verb, group and resource(/subresource) of a REST request; undefined for discovery. */
+function rbacOf(method: string, path: string, query: string) {
+  const parts = path.split('/').filter(Boolean);
+  let group: string;
+  let rest: string[];
+  if (parts[0] === 'api') [group, rest] = ['', parts.slice(2)];
+  else [group, rest] = [parts[1] ?? '', parts.slice(3)];
+  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
+  if (rest.length === 0) return undefined;
+  const resource = rest[2] ? `${rest[0]}/${rest[2]}` : (rest[0] as string);
+  const named = rest.length >= 2;
+  const verb =
+    method === 'GET'
+      ? /(^|[?&])watch=(1|true)/.test(query)
+        ? 'watch'
+        : named
+          ? 'get'
+          : 'list'
+      : ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[
+          method
+        ];
+  return { verb: verb ?? method, group, resource };
+}
+
 async function readyCount(): Promise<number> {
   const list = await c.client.list(MS, { namespace: NS });
   return (list.items as Obj[]).filter(
@@ -68,6 +111,7 @@ s.after(async () => {
 s('an operator killed with SIGKILL mid-reconcile is restarted and converges', async () => {
   for (let i = 0; i < N; i++)
     await c.client.create(minimalMicroservice(NS, `svc-${i}`) as unknown as KubeObject);
+  const fromRequest = c.server.requests().length;
   const first = spawnOperator();
   // Kill as soon as it has started writing children: it is then in the middle of the batch.
   await eventually(
@@ -101,6 +145,30 @@ s('an operator killed with SIGKILL mid-reconcile is restarted and converges', as
     (lease?.spec.leaseTransitions ?? 0) >= 1,
     'the new process took the lease over from the dead one',
   );
+
+  // Least privilege, checked from the other side: everything the operator did was granted by the bundle.
+  // (The test's own reads in this window are lists and gets the operator is granted too.)
+  const rules = grantedRules();
+  const denied = new Set<string>();
+  const seenAccess = new Set<string>();
+  for (const r of c.server.requests().slice(fromRequest)) {
+    const a = rbacOf(r.method, r.path, r.query);
+    if (!a) continue;
+    // Informers list then watch; the server logs a watch only once it ends cleanly, so check both with the list.
+    const verbs = a.verb === 'list' ? ['list', 'watch'] : [a.verb];
+    const ok = verbs.every((verb) =>
+      rules.some(
+        (rule) =>
+          rule.apiGroups.includes(a.group) &&
+          rule.resources.includes(a.resource) &&
+          rule.verbs.includes(verb),
+      ),
+    );
+    if (!ok) denied.add(`${a.verb} ${a.group || 'core'}/${a.resource}`);
+    if (process.env['DEBUG_RBAC']) seenAccess.add(`${a.verb} ${a.group || 'core'}/${a.resource}`);
+  }
+  if (process.env['DEBUG_RBAC']) console.log([...seenAccess].sort());
+  assert.equal([...denied], [], 'every request is allowed by the install bundle RBAC');
 
   second.kill('SIGTERM');
   await exited(second);
