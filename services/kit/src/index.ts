@@ -61,6 +61,7 @@ export {
   loadConfigOrExit,
 } from './config.ts';
 export { type KitContext, type KitState, type Middleware, UNMATCHED_ROUTE } from './context.ts';
+export { databaseConfig, redisConfig } from './db/config.ts';
 export { type Database, type DatabaseOptions, openDatabase, type RoutedClient } from './db/database.ts';
 export { generatePrismaClient } from './db/generate.ts';
 export { type MigrateOptions, type MigrateResult, MigrationError, migrate } from './db/migrate.ts';

@@ -269,6 +269,7 @@ factory.before(async () => {
     url: s.databaseUrl,
     replicaUrls: [s.replicaDatabaseUrl],
     migrationsDir: fixtureMigrations,
+    migrate: true,
     applicationName: 'kit-db-test',
   });
 });

@@ -27,8 +27,12 @@ export interface DatabaseOptions {
   url: string;
   /** Read replicas; without any, reads go to the primary. */
   replicaUrls?: string[];
-  /** Apply `migrationsDir` before returning (dev and test; deployments run the migrate command). */
+  /** The `prisma/migrations` folder, applied before returning when `migrate` says so. */
   migrationsDir?: string;
+  /**
+   * Apply the migrations at start. Default: only when NODE_ENV is `development` or `test` (pass
+   * `config.NODE_ENV !== 'production'`); in production the migrate command runs them once per release.
+   */
   migrate?: boolean;
   /** Connections per pool (one pool per server). */
   poolSize?: number;
@@ -65,7 +69,8 @@ export async function openDatabase<C extends PrismaClientLike>(
   Client: PrismaClientClass<C>,
   options: DatabaseOptions,
 ): Promise<Database<C>> {
-  if (options.migrationsDir && options.migrate !== false) {
+  const migrateAtStart = options.migrate ?? ['development', 'test'].includes(process.env['NODE_ENV'] ?? '');
+  if (options.migrationsDir && migrateAtStart) {
     await migrate({ databaseUrl: options.url, migrationsDir: options.migrationsDir, log: options.log });
   }
   const makePool = (url: string, role: DbTarget) =>
