@@ -325,17 +325,18 @@ function targetsOf(ctx: Ctx): Targets {
   return { masters, quotas: slotQuotas(masters.length), count };
 }
 
+/** Slots can only be spread once enough masters exist (e.g. a replaced master pod is back). */
+function tooFewMasters(ctx: Ctx, t: Targets, phase: Phase): Plan | undefined {
+  if (t.masters.length >= ctx.desired.masters) return undefined;
+  return wait(phase, `only ${t.masters.length} of ${ctx.desired.masters} masters available`, ctx.warnings);
+}
+
 function assign(ctx: Ctx): Plan | undefined {
   const unassigned = ctx.owners.flatMap((o, s) => (o === undefined ? [s] : []));
   if (unassigned.length === 0) return undefined;
   const t = targetsOf(ctx);
-  if (t.masters.length < ctx.desired.masters) {
-    return wait(
-      'assign',
-      `only ${t.masters.length} of ${ctx.desired.masters} masters available`,
-      ctx.warnings,
-    );
-  }
+  const short = tooFewMasters(ctx, t, 'assign');
+  if (short) return short;
   if (unassigned.length < ctx.owners.length) {
     ctx.warnings.push(`slots ${formatRanges(rangesOf(unassigned))} had no owner and are assigned empty`);
   }
@@ -392,13 +393,8 @@ function replicate(ctx: Ctx): Plan | undefined {
 
 function rebalance(ctx: Ctx): Plan | undefined {
   const t = targetsOf(ctx);
-  if (t.masters.length < ctx.desired.masters) {
-    return wait(
-      'rebalance',
-      `only ${t.masters.length} of ${ctx.desired.masters} masters available`,
-      ctx.warnings,
-    );
-  }
+  const short = tooFewMasters(ctx, t, 'rebalance');
+  if (short) return short;
   // A master that just joined answers CLUSTERDOWN (so refuses MIGRATE) until its state turns ok.
   const notOk = ctx.kept.filter((n) => n.info?.state !== 'ok');
   const targetIds = new Set(t.masters.map((m) => self(m).id));
