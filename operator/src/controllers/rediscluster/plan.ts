@@ -325,7 +325,7 @@ function targetsOf(ctx: Ctx): Targets {
   return { masters, quotas: slotQuotas(masters.length), count };
 }
 
-/** Slots can only be spread once enough masters exist (e.g. a replaced master pod is back). */
+/** Slots are spread only over the desired number of masters; fewer candidates (all replicas) blocks. */
 function tooFewMasters(ctx: Ctx, t: Targets, phase: Phase): Plan | undefined {
   if (t.masters.length >= ctx.desired.masters) return undefined;
   return wait(phase, `only ${t.masters.length} of ${ctx.desired.masters} masters available`, ctx.warnings);
