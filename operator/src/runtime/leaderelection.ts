@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isConflict, isNotFound, type KubeClient } from './client.ts';
+import { isConflict, type KubeClient } from './client.ts';
 import type { KubeObject } from './object.ts';
 
 export interface LeaderElectionOptions {
@@ -148,8 +148,9 @@ export class LeaderElector {
       this.observe();
       return true;
     } catch (e) {
-      if (!isConflict(e) && !isNotFound(e))
-        this.log.warn({ err: (e as Error).message }, 'lease update failed');
+      // A conflict is another candidate winning the race: normal. Anything else (a missing namespace, RBAC) is not.
+      if (!isConflict(e))
+        this.log.warn({ err: (e as Error).message, lease: `${namespace}/${name}` }, 'lease update failed');
       return false;
     }
   }
