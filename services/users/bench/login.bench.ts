@@ -29,6 +29,19 @@ export default defineBench('login', async (ctx) => {
       samples.push(performance.now() - started);
     }
     const verifyMs = median(samples.slice(5));
+    // What the machine verifies per second right now with the server's thread pool (4) busy:
+    // the ceiling of argon2-bound logins, measured in the same run as them (the machine is shared).
+    let verified = 0;
+    const until = Date.now() + 5_000;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (Date.now() < until) {
+          await verify(phc, 'not it');
+          verified++;
+        }
+      }),
+    );
+    const argon2PerSecond = verified / 5;
 
     const load = {
       method: 'POST',
@@ -49,6 +62,7 @@ export default defineBench('login', async (ctx) => {
       body: JSON.stringify({ email: 'nobody@example.com', password: PASSWORD }),
     });
     ctx.log(`argon2id verify (m=19456 KiB, t=2, p=1): median ${verifyMs.toFixed(1)} ms over 25 runs`);
+    ctx.log(`argon2id verifies, 4 at once: ${argon2PerSecond.toFixed(1)}/s`);
     ctx.log(`login (valid): ${JSON.stringify(ok)}`);
     ctx.log(`login (wrong password): ${JSON.stringify(wrong)}`);
     ctx.log(`login (unknown email, dummy verify): ${JSON.stringify(unknown)}`);
@@ -56,16 +70,22 @@ export default defineBench('login', async (ctx) => {
     const cores = availableParallelism();
     ctx.record({ name: 'argon2id verify time (one thread)', value: Number(verifyMs.toFixed(1)), unit: 'ms' });
     ctx.record({
-      name: 'POST /sessions, valid credentials (8 connections)',
-      value: Math.round(ok.requestsPerSecond),
-      unit: 'req/s',
-      // What the machine could do if every core did nothing but verify passwords.
+      name: 'argon2id verifies per second, 4 threads, no HTTP',
+      value: Number(argon2PerSecond.toFixed(1)),
+      unit: 'verify/s',
       baseline: Math.round((cores * 1000) / verifyMs),
-      baselineName: `${cores} cores / argon2 verify time`,
-      target: 'ratio >= 0.3',
+      baselineName: `${cores} cores / one-thread verify time (an idle machine)`,
     });
     ctx.record({
-      name: 'cores busy with argon2 during valid logins (req/s × verify time)',
+      name: 'POST /sessions, valid credentials (8 connections)',
+      value: Number(ok.requestsPerSecond.toFixed(1)),
+      unit: 'req/s',
+      baseline: Number(argon2PerSecond.toFixed(1)),
+      baselineName: 'argon2id verifies per second, same run',
+      target: 'ratio >= 0.5',
+    });
+    ctx.record({
+      name: 'cores busy with argon2 during valid logins (req/s × one-thread verify time)',
       value: Number(((ok.requestsPerSecond * verifyMs) / 1000).toFixed(2)),
       unit: 'cores',
       target: `value <= ${cores + 0.3}`,

@@ -35,14 +35,21 @@ export class SessionsRepository {
     return this.db.primary.sessionFamily.findUnique({ where: { id } });
   }
 
-  /** A new family with its first refresh token, in one nested write. */
-  createFamily(
-    tx: Tx,
+  /** A new family with its first refresh token: one statement, one round trip, autocommitted. */
+  async createFamily(
     family: { id: string; userId: string; expiresAt: Date },
     first: NewRefreshToken,
-  ): Promise<SessionFamily> {
-    const { familyId: _family, ...token } = first;
-    return tx.sessionFamily.create({ data: { ...family, tokens: { create: token } } });
+  ): Promise<void> {
+    await this.db.primary.$executeRaw`
+      WITH "family" AS (
+        INSERT INTO "session_families" ("id", "user_id", "expires_at")
+        VALUES (${family.id}::uuid, ${family.userId}::uuid, ${family.expiresAt})
+        RETURNING "id"
+      )
+      INSERT INTO "refresh_tokens" ("id", "family_id", "token_hash", "expires_at", "access_jti", "access_expires_at")
+      SELECT ${first.id}::uuid, "family"."id", ${first.tokenHash}, ${first.expiresAt}, ${first.accessJti}::uuid,
+             ${first.accessExpiresAt}
+      FROM "family"`;
   }
 
   async addToken(tx: Tx, token: NewRefreshToken): Promise<void> {

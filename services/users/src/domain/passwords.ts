@@ -1,4 +1,5 @@
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { Bulkhead } from '@souk/kit/events/bulkhead';
 
 /** `Algorithm.Argon2id`: the enum is `const`, which `verbatimModuleSyntax` cannot import. */
 const ARGON2ID = 2 as Algorithm.Argon2id;
@@ -14,18 +15,26 @@ export const ARGON2_PARAMS = {
   parallelism: 1,
 } as const;
 
+/**
+ * libuv's thread pool also runs WebCrypto (the ES256 signature of every access token), DNS and fs
+ * work. Argon2 jobs may take all but one of its threads, so a login that passed its verification is
+ * never queued behind the verifications of the logins that came after it.
+ */
+const POOL = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+
 /** Hashes and verifies passwords off the event loop (libuv's thread pool). */
 export class PasswordHasher {
   #dummy: Promise<string> | undefined;
+  readonly #pool = new Bulkhead(Math.max(1, POOL - 1));
 
   hash(password: string): Promise<string> {
-    return hash(password, ARGON2_PARAMS);
+    return this.#pool.run(() => hash(password, ARGON2_PARAMS));
   }
 
   async verify(phc: string, password: string): Promise<boolean> {
     if (!phc) return false;
     try {
-      return await verify(phc, password);
+      return await this.#pool.run(() => verify(phc, password));
     } catch {
       return false;
     }
@@ -37,7 +46,8 @@ export class PasswordHasher {
    */
   async verifyDummy(password: string): Promise<false> {
     this.#dummy ??= this.hash(`souk-dummy-${Math.random()}`);
-    await verify(await this.#dummy, password).catch(() => false);
+    const dummy = await this.#dummy;
+    await this.#pool.run(() => verify(dummy, password)).catch(() => false);
     return false;
   }
 }

@@ -66,7 +66,7 @@ export class Sessions {
   }
 
   async login(email: string, password: string): Promise<TokenPair> {
-    const { users, hasher, metrics, db, sessions } = this.#o;
+    const { users, hasher, metrics, sessions } = this.#o;
     const normalised = normaliseEmail(email);
     const user = normalised ? await users.byEmailOnPrimary(normalised) : null;
     const ok =
@@ -80,8 +80,7 @@ export class Sessions {
     const familyId = randomUUID();
     const expiresAt = new Date(Date.now() + this.#o.refreshTtlSeconds * 1000);
     const { pair, token } = await this.#mint(user, familyId, expiresAt);
-    // One statement (family with its first token): no interactive transaction on the hot path.
-    await sessions.createFamily(db.primary, { id: familyId, userId: user.id, expiresAt }, token);
+    await sessions.createFamily({ id: familyId, userId: user.id, expiresAt }, token);
     metrics.logins.inc({ result: 'success' });
     return pair;
   }
