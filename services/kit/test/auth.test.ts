@@ -35,7 +35,7 @@ const verifier = createTokenVerifier({
   issuer: ISSUER,
   audience: AUDIENCE,
 });
-const denyList = createDenyList({ redis, prefix: s.keyPrefix });
+const denyList = createDenyList({ redis, prefix: s.keyPrefix, timeoutMs: 2_000 });
 const auth = authenticate({ verifier, denyList });
 
 const Me = z.object({ sub: z.string(), roles: z.array(z.string()) });

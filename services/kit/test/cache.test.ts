@@ -31,7 +31,7 @@ function itemLoader(id: number) {
 }
 
 const newCache = (metrics = new Metrics({ service: 'kit-cache-test', defaultMetrics: false })) =>
-  new Cache({ redis, prefix: s.keyPrefix, ttlMs: 30_000, metrics });
+  new Cache({ redis, prefix: s.keyPrefix, ttlMs: 30_000, metrics, timeoutMs: 2_000 });
 
 const readThrough = suite('read-through');
 
@@ -48,7 +48,7 @@ readThrough('a miss loads and fills, the next get is a hit', async () => {
 });
 
 readThrough('the TTL is the base TTL plus up to the jitter', async () => {
-  const cache = new Cache({ redis, prefix: s.keyPrefix, ttlMs: 10_000, jitter: 0.5 });
+  const cache = new Cache({ redis, prefix: s.keyPrefix, timeoutMs: 2_000, ttlMs: 10_000, jitter: 0.5 });
   const ttls: number[] = [];
   for (let i = 0; i < 20; i++) {
     await cache.get(`ttl:${i}`, async () => i);
@@ -175,8 +175,8 @@ acrossInstances('two instances, 100 concurrent misses each: one database read in
   const other = createRedisCluster(s.redisNodes);
   await redisReady(other);
   try {
-    const a = new Cache({ redis, prefix: s.keyPrefix, lockMs: 3_000 });
-    const b = new Cache({ redis: other, prefix: s.keyPrefix, lockMs: 3_000 });
+    const a = new Cache({ redis, prefix: s.keyPrefix, timeoutMs: 2_000, lockMs: 3_000 });
+    const b = new Cache({ redis: other, prefix: s.keyPrefix, timeoutMs: 2_000, lockMs: 3_000 });
     const load = itemLoader(30);
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).get('item:30', load)),
@@ -190,7 +190,7 @@ acrossInstances('two instances, 100 concurrent misses each: one database read in
 });
 
 acrossInstances('a lock left by a dead instance only delays the load until it expires', async () => {
-  const cache = new Cache({ redis, prefix: s.keyPrefix, lockMs: 400 });
+  const cache = new Cache({ redis, prefix: s.keyPrefix, timeoutMs: 2_000, lockMs: 400 });
   await redis.set(cache.lockKeyOf('item:31'), 'a crashed instance', 'PX', 400);
   const load = itemLoader(31);
   const started = performance.now();
@@ -200,7 +200,7 @@ acrossInstances('a lock left by a dead instance only delays the load until it ex
 });
 
 acrossInstances('a failed load releases the lock at once', async () => {
-  const cache = new Cache({ redis, prefix: s.keyPrefix, lockMs: 10_000 });
+  const cache = new Cache({ redis, prefix: s.keyPrefix, timeoutMs: 2_000, lockMs: 10_000 });
   await cache.get('item:32', async () => Promise.reject(new Error('db down'))).catch(() => {});
   assert.is(await redis.exists(cache.lockKeyOf('item:32')), 0);
   const started = performance.now();
@@ -222,7 +222,7 @@ degraded('serves from the loader, counts errors then bypasses, reports degraded,
     const started = performance.now();
     assert.equal(await cache.get('item:3', load), { id: 3, name: 'item 3' });
     assert.equal(await cache.get('item:3', load), { id: 3, name: 'item 3' });
-    assert.ok(performance.now() - started < 2_000, 'no hanging on a dead cluster');
+    assert.ok(performance.now() - started < 5_000, 'no hanging on a dead cluster');
     assert.is(load.calls, 2);
     assert.is(await metricValue(metrics, 'souk_cache_requests_total', { result: 'error' }), 1);
     assert.is(await metricValue(metrics, 'souk_cache_requests_total', { result: 'bypass' }), 1);
