@@ -40,10 +40,7 @@ export function parseRedisNodes(nodes: RedisNodes): RedisNodeAddress[] {
  * back (cache → database) instead of hanging. Topology changes after a failover are followed by
  * retrying MOVED/CLUSTERDOWN long enough for a replica to take over.
  */
-export function createRedisCluster(
-  nodes: RedisNodes,
-  options: RedisClusterOptions = {},
-): RedisCluster {
+export function createRedisCluster(nodes: RedisNodes, options: RedisClusterOptions = {}): RedisCluster {
   const cluster = new Cluster(parseRedisNodes(nodes), {
     enableOfflineQueue: false,
     enableReadyCheck: true,
