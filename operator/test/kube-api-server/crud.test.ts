@@ -3,6 +3,7 @@ import {
   AppsV1Api,
   CoreApi,
   CoreV1Api,
+  CustomObjectsApi,
   EventsV1Api,
   KubernetesObjectApi,
   PatchStrategy,
@@ -296,6 +297,32 @@ test('built-in schemas: a mistyped field is a 400 decode error, an enum violatio
       field: 'spec.template.spec.containers[0].imagePullPolicy',
     },
   ]);
+});
+
+test('unknown fields of built-in kinds are dropped with a warning, or refused with fieldValidation=Strict', async ({
+  api,
+}) => {
+  // The typed clients drop unknown fields themselves; CustomObjectsApi sends the body as given.
+  const co = api.kubeConfig().makeApiClient(CustomObjectsApi);
+  const deployments = { group: 'apps', version: 'v1', namespace: 'shop', plural: 'deployments' };
+  const body = { apiVersion: 'apps/v1', kind: 'Deployment', ...deployment('unknown') };
+  (body.spec as unknown as Record<string, unknown>).replica = 3;
+  const res = await co.createNamespacedCustomObjectWithHttpInfo({ ...deployments, body });
+  assert.is(res.headers['warning'], '299 - "unknown field \\"spec.replica\\""');
+  const stored = api.object('Deployment', 'shop', 'unknown') as { spec: Record<string, unknown> };
+  assert.is(stored.spec.replica, undefined);
+  const strict = await expectStatus(
+    co.createNamespacedCustomObject({
+      ...deployments,
+      body: { ...body, metadata: { name: 'unknown2' } },
+      fieldValidation: 'Strict',
+    }),
+    400,
+  );
+  assert.is(
+    strict.message,
+    'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"',
+  );
 });
 
 test('list: label and field selectors, list resourceVersion, limit/continue', async ({ api }) => {

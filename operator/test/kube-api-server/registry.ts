@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { type ManagerContext, managedFieldsForUpdate, serverSideApply } from './apply.ts';
 import { applyBuiltinDefaults } from './builtin-defaults.ts';
+import { pruneBuiltin } from './builtin-fields.ts';
 import type { BuiltinSchemas } from './builtin-schema.ts';
 import { validateBuiltin, validateMetadata } from './builtin-validation.ts';
 import { validateCrd } from './crd-validation.ts';
@@ -238,15 +239,10 @@ export class Registry {
           metadata: { 'x-kubernetes-preserve-unknown-fields': true },
         },
       });
-      const mode = fv.fieldValidation ?? 'Warn';
-      if (unknown.length > 0 && mode === 'Strict') {
-        throw badRequest(
-          `${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,
-        );
-      }
-      if (mode === 'Warn') for (const u of unknown) fv.warnings?.push(`unknown field "${u}"`);
+      this.reportUnknown(t, unknown, fv);
       applyDefaults(o, t.schema);
     } else {
+      this.reportUnknown(t, pruneBuiltin(t, o), fv);
       this.schemas?.checkDecodable(t, o);
       applyBuiltinDefaults(t, o);
     }
@@ -261,6 +257,21 @@ export class Registry {
     if (t.group === 'apiextensions.k8s.io' && t.kind === 'CustomResourceDefinition')
       errs.push(...validateCrd(o, old));
     if (errs.length > 0) throw invalidObject(t.kind, t.group, String(meta(o).name ?? ''), errs);
+  }
+
+  /** Unknown fields were dropped: a warning (Warn, the default), a 400 (Strict) or nothing (Ignore). */
+  private reportUnknown(
+    t: ResourceType,
+    unknown: string[],
+    fv: { fieldValidation?: FieldValidation; warnings?: string[] },
+  ): void {
+    const mode = fv.fieldValidation ?? 'Warn';
+    if (unknown.length > 0 && mode === 'Strict') {
+      throw badRequest(
+        `${t.kind} in version "${t.version}" cannot be handled as a ${t.kind}: strict decoding error: ${unknown.map((u) => `unknown field "${u}"`).join(', ')}`,
+      );
+    }
+    if (mode === 'Warn') for (const u of unknown) fv.warnings?.push(`unknown field "${u}"`);
   }
 
   private managerContext(t: ResourceType, manager: string, subresource: string): ManagerContext {
