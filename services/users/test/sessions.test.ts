@@ -92,6 +92,33 @@ flow('the deny-list holds the logged-out jti in Redis with the token’s remaini
   assert.ok(ttl > 800_000 && ttl <= 900_000, `deny-list TTL ${ttl} ms`);
 });
 
+flow('sessions are cached in the Redis Cluster and dropped from it on revoke', async () => {
+  const email = await register();
+  const session = await login(email);
+  const claims = JSON.parse(
+    Buffer.from((session.body['accessToken'] as string).split('.')[1]!, 'base64url').toString(),
+  ) as { sid: string };
+  assert.is((await validate(session.body['accessToken'])).body['active'], true);
+  const { createRedisCluster, closeRedisCluster, redisReady } = await import('@souk/kit/redis');
+  const redis = createRedisCluster(s.redisNodes);
+  await redisReady(redis);
+  const key = `${s.keyPrefix}users:v:{session:${claims.sid}}`;
+  try {
+    const cached = JSON.parse((await redis.get(key)) ?? 'null') as { active: boolean } | null;
+    assert.is(cached?.active, true, 'the validate filled the cache');
+    const hits = await metric('souk_cache_requests_total', 'result="hit"');
+    assert.is((await me(session.body['accessToken'])).status, 200);
+    assert.ok((await metric('souk_cache_requests_total', 'result="hit"')) > hits, 'the next lookup hit it');
+    await call(app.url, 'DELETE', '/sessions/current', { token: session.body['accessToken'] as string });
+    assert.is(await redis.get(key), null, 'revoking dropped the entry');
+    // The next lookup reads the primary again and caches the revoked state.
+    assert.is((await refresh(session.body['refreshToken'])).status, 401);
+    assert.is((JSON.parse((await redis.get(key)) ?? 'null') as { active: boolean } | null)?.active, false);
+  } finally {
+    await closeRedisCluster(redis);
+  }
+});
+
 flow('reusing a rotated refresh token revokes the family, the newest token included', async () => {
   const email = await register();
   const first = await login(email);
