@@ -165,7 +165,10 @@ function tokenCheck(
       audience: 'souk',
       algorithms: ['ES256'],
     });
-    return authenticate({ verifier, denyList: createDenyList({ redis, metrics: service.metrics }) });
+    return authenticate({
+      verifier,
+      denyList: createDenyList({ redis, prefix: config.KEY_PREFIX, metrics: service.metrics }),
+    });
   }
   const client = service.httpClient({
     baseUrl: config.USERS_URL,
