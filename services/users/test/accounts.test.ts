@@ -114,6 +114,8 @@ profile('PATCH name and email (unique), then GET shows them', async () => {
   });
   assert.is(r.status, 200, JSON.stringify(r.body));
   assert.is(r.body['email'], next);
+  // GET /users/me reads the replica (a profile read tolerates staleness): let it catch up.
+  await s.waitForReplica();
   const got = await call(app.url, 'GET', '/users/me', { token });
   assert.is(got.body['name'], 'Grace B. Hopper');
   assert.is(got.body['email'], next);
