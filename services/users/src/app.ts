@@ -9,6 +9,7 @@ import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
 import { OutboxRelay } from '@souk/kit/events/relay';
 import { RateLimiter } from '@souk/kit/rate-limit';
 import { closeRedisCluster, createRedisCluster, redisReady } from '@souk/kit/redis';
+import type { SpanExporter } from '@souk/kit/tracing';
 import type { DestinationStream } from 'pino';
 import type { UsersConfig } from './config.ts';
 import { migrateUsers, openUsersDb, type UsersDb } from './data/database.ts';
@@ -35,6 +36,8 @@ export interface UsersAppOptions {
   logDestination?: DestinationStream;
   /** Tracing already installed in this process (several apps in one test process). */
   tracing?: Tracing;
+  /** An extra span exporter (tests: an InMemorySpanExporter). */
+  spanExporter?: SpanExporter;
 }
 
 export interface UsersApp {
@@ -64,6 +67,7 @@ export async function startUsers(config: UsersConfig, options: UsersAppOptions =
     description: 'Accounts, roles and sessions; issuer of the access tokens (JWKS at /.well-known/jwks.json)',
     ...(options.logDestination ? { logDestination: options.logDestination } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
+    ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}),
   });
   const log = service.logger;
   const migrateOnStart = config.MIGRATE_ON_START ?? config.NODE_ENV !== 'production';

@@ -1,10 +1,12 @@
 import { useSuite } from '@souk/harness/suite';
+import { InMemorySpanExporter } from '@souk/kit';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type Answer, call, freshEmail, PASSWORD, startApp } from './support.ts';
 
 const s = await useSuite('users-accounts');
-const app = await startApp(s);
+const spans = new InMemorySpanExporter();
+const app = await startApp(s, {}, { spanExporter: spans });
 
 const register = (body: unknown) => call(app.url, 'POST', '/users', { body });
 const fields = (r: Answer) =>
@@ -169,6 +171,37 @@ profile('a password change needs the current password, and ends the other sessio
     body: { refreshToken: second.body['refreshToken'] },
   });
   assert.is(refresh.status, 401);
+});
+
+profile('the profile read goes to the replica; login and validate read the primary', async () => {
+  const { token } = await loggedIn();
+  await s.waitForReplica();
+  const targets = async (work: () => Promise<unknown>) => {
+    await app.service.tracing.flush();
+    spans.reset();
+    await work();
+    await new Promise((r) => setTimeout(r, 50));
+    return spans
+      .getFinishedSpans()
+      .filter((span) => span.name.startsWith('prisma '))
+      .map((span) => `${span.name}@${String(span.attributes['souk.db.target'])}`);
+  };
+  const read = await targets(() => call(app.url, 'GET', '/users/me', { token }));
+  assert.ok(read.includes('prisma User.findUnique@replica'), read.join(', '));
+  assert.not.ok(
+    read.some((t) => t.endsWith('@primary') && t.includes('User.')),
+    read.join(', '),
+  );
+  const email = freshEmail('primary');
+  assert.is((await register({ email, password: PASSWORD, name: 'P' })).status, 201);
+  const login = await targets(() =>
+    call(app.url, 'POST', '/sessions', { body: { email, password: PASSWORD } }),
+  );
+  assert.ok(login.includes('prisma User.findUnique@primary'), login.join(', '));
+  assert.not.ok(
+    login.some((t) => t.endsWith('@replica')),
+    login.join(', '),
+  );
 });
 
 const operations = suite('operations');
