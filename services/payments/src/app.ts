@@ -1,0 +1,133 @@
+import {
+  authenticate,
+  closeRedisCluster,
+  createDenyList,
+  createRedisCluster,
+  createService,
+  createTokenVerifier,
+  JWKS_PATH,
+  type Listening,
+  remoteJwks,
+  requireRole,
+  type Service,
+  type Tracing,
+} from '@souk/kit';
+import { createKafka, OutboxRelay } from '@souk/kit/events/index';
+import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
+import type { DestinationStream } from 'pino';
+import type { PaymentsConfig } from './config.ts';
+import { migratePayments, openPaymentsDb, type PaymentsDb } from './data/database.ts';
+import { paymentsMetrics } from './domain/metrics.ts';
+import { PaymentSteps } from './domain/payments.ts';
+import { SimulatedProvider } from './domain/provider.ts';
+import { commandConsumer } from './events/commands.ts';
+import { paymentRoutes } from './routes/payments.ts';
+
+export const VERSION = '0.1.0';
+
+export interface PaymentsOptions {
+  config: PaymentsConfig;
+  logDestination?: DestinationStream;
+  /** Tracing already installed in this process (several services in one test process). */
+  tracing?: Tracing;
+}
+
+export interface Payments {
+  service: Service<PaymentsConfig>;
+  db: PaymentsDb;
+  steps: PaymentSteps;
+  /** Listens, then starts the relay and the command consumer. */
+  start(): Promise<Listening>;
+  /** Resolves once the consumer has joined its group (the first join takes seconds). */
+  joined(): Promise<void>;
+  stop(): Promise<boolean>;
+}
+
+/** Builds the payments service from its configuration; nothing runs until `start()`. */
+export async function createPayments(options: PaymentsOptions): Promise<Payments> {
+  const { config } = options;
+  const service = createService({
+    config,
+    version: VERSION,
+    description:
+      'A simulated payment provider with a double-entry ledger. No public writes: it applies the ' +
+      "order saga's payment commands (orders.events) and publishes their outcomes (payments.events).",
+    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
+  });
+  const log = service.logger;
+  if (config.MIGRATE_ON_START ?? config.NODE_ENV !== 'production') {
+    await migratePayments(config.DATABASE_URL, (m) => log.info(m));
+  }
+  const db = await openPaymentsDb({
+    url: config.DATABASE_URL,
+    replicaUrl: config.DATABASE_REPLICA_URL,
+    metrics: service.metrics,
+  });
+  db.registerHealth(service.health);
+  service.shutdown.register('database', () => db.close(), { phase: 'clients' });
+
+  const redis = createRedisCluster(config.REDIS_NODES);
+  service.shutdown.register('redis', () => closeRedisCluster(redis), { phase: 'clients' });
+  const verifier = createTokenVerifier({
+    keys: remoteJwks(new URL(JWKS_PATH, config.USERS_URL)),
+    issuer: 'souk-users',
+    audience: 'souk',
+    algorithms: ['ES256'],
+  });
+  const denyList = createDenyList({ redis, prefix: config.REDIS_KEY_PREFIX, metrics: service.metrics });
+  const adminOnly = [authenticate({ verifier, denyList }), requireRole('admin')];
+
+  const kafka = createKafka(
+    config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+    { clientId: config.SERVICE_NAME },
+  );
+  const kafkaHealth = registerKafkaHealth(service.health, kafka);
+  service.shutdown.register('kafka health', () => kafkaHealth.close(), { phase: 'clients' });
+  const resolveTopic = (topic: string) => `${config.KAFKA_TOPIC_PREFIX}${topic}`;
+  const relay = new OutboxRelay({
+    databaseUrl: config.DATABASE_URL,
+    kafka,
+    resolveTopic,
+    metrics: service.metrics,
+    logger: log,
+    shutdown: service.shutdown,
+  });
+
+  const counters = paymentsMetrics(service.metrics);
+  const steps = new PaymentSteps(new SimulatedProvider(config.PROVIDER_LATENCY_MS), {
+    timeoutMs: config.PROVIDER_TIMEOUT_MS,
+    maxAttempts: config.PROVIDER_MAX_ATTEMPTS,
+    retryBaseMs: config.PROVIDER_RETRY_BASE_MS,
+    retryMaxMs: config.PROVIDER_RETRY_MAX_MS,
+    onAttempt: (operation, result) => counters.providerCalls.inc({ operation, result }),
+  });
+  const attempts = config.PROVIDER_MAX_ATTEMPTS;
+  const consumer = commandConsumer({
+    kafka,
+    db,
+    steps,
+    counters,
+    resolveTopic,
+    metrics: service.metrics,
+    logger: log,
+    shutdown: service.shutdown,
+    transactionTimeoutMs:
+      attempts * (config.PROVIDER_TIMEOUT_MS + config.PROVIDER_LATENCY_MS + config.PROVIDER_RETRY_MAX_MS) +
+      10_000,
+  });
+
+  return {
+    service,
+    db,
+    steps,
+    async start() {
+      const listening = await service.start({ routes: paymentRoutes(db, adminOnly) });
+      relay.start();
+      await consumer.start();
+      return listening;
+    },
+    joined: () => consumer.joined(),
+    stop: () => service.stop(),
+  };
+}
