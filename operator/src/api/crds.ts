@@ -137,9 +137,14 @@ export function renderCrds(): Map<string, string> {
 }
 
 export const CRDS_DIR = fileURLToPath(new URL('../../../crds/', import.meta.url));
+/** Helm installs every file of a chart's crds/ folder, so the chart gets the CRDs alone. */
+export const CHART_CRDS_DIR = fileURLToPath(new URL('../../../charts/souk-operator/crds/', import.meta.url));
 
-export async function writeCrds(dir = CRDS_DIR): Promise<string[]> {
-  const files = renderCrds();
+export function renderChartCrds(): Map<string, string> {
+  return new Map([...renderCrds()].filter(([name]) => name !== 'kustomization.yaml'));
+}
+
+export async function writeCrds(dir = CRDS_DIR, files = renderCrds()): Promise<string[]> {
   for (const existing of await readdir(dir)) {
     if (existing.endsWith('.yaml') && !files.has(existing)) await unlink(join(dir, existing));
   }
@@ -156,7 +161,7 @@ export async function writeCrds(dir = CRDS_DIR): Promise<string[]> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const written = await writeCrds();
+  const written = [...(await writeCrds()), ...(await writeCrds(CHART_CRDS_DIR, renderChartCrds()))];
   for (const w of written) console.log(`wrote ${w}`);
-  if (written.length === 0) console.log('crds/ is up to date');
+  if (written.length === 0) console.log("crds/ and the chart's crds/ are up to date");
 }
