@@ -143,6 +143,22 @@ flow('reusing a rotated refresh token revokes the family, the newest token inclu
   assert.is((await me(other.body['accessToken'])).status, 200);
 });
 
+flow(
+  'two concurrent refreshes of one token: one rotates, the other is reuse and ends the family',
+  async () => {
+    const email = await register();
+    const first = await login(email);
+    const [a, b] = await Promise.all([
+      refresh(first.body['refreshToken']),
+      refresh(first.body['refreshToken']),
+    ]);
+    assert.equal([a.status, b.status].sort(), [200, 401]);
+    const winner = a.status === 200 ? a : b;
+    assert.is((await refresh(winner.body['refreshToken'])).status, 401);
+    assert.equal((await validate(winner.body['accessToken'])).body, { active: false });
+  },
+);
+
 flow('garbage refresh tokens are 401 problems, never 500', async () => {
   for (const token of ['nope', `${crypto.randomUUID()}.abc`, 'a.b.c', 'x'.repeat(400)]) {
     const r = await refresh(token);
