@@ -147,11 +147,8 @@ export function managedFieldsForUpdate(
   }
   if (changed.size > 0) {
     const self = selfEntry(entries, ctx, 'Update');
-    const updated = self.set.union(added).union(modified).difference(removed);
-    if (!updated.equals(self.set) || changed.size > 0) {
-      self.set = updated;
-      self.raw = { ...self.raw, time: ctx.now, apiVersion: ctx.apiVersion };
-    }
+    self.set = self.set.union(added).union(modified).difference(removed);
+    self.raw = { ...self.raw, time: ctx.now, apiVersion: ctx.apiVersion };
   }
   return writeEntries(entries);
 }
