@@ -107,7 +107,7 @@ test('the flaky card: two transient errors, then approved on the third attempt',
   const [outcome] = await saga.waitForOutcomes(command.aggregateId, 1);
   const { operations, balances } = await ledgerOf(payments, command.aggregateId);
   assert.equal(outcome?.type, 'PaymentAuthorized');
-  assert.equal((outcome?.data as { amountCents: number }).amountCents, 4_200);
+  assert.equal((outcome!.data as { amountCents: number }).amountCents, 4_200);
   assert.equal(operations[0]?.attempts, 3);
   assert.deepEqual(balances, { customer: -4_200, hold: 4_200, merchant: 0 });
 });
@@ -117,7 +117,7 @@ test('any other valid card is approved', async () => {
   await saga.send(command);
   const [outcome] = await saga.waitForOutcomes(command.aggregateId, 1);
   assert.equal(outcome?.type, 'PaymentAuthorized');
-  assert.equal((outcome?.data as { last4: string }).last4, '4444');
+  assert.equal((outcome!.data as { last4: string }).last4, '4444');
 });
 
 test('card numbers appear nowhere: not in the database, the events or the logs', async () => {
