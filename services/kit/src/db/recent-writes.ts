@@ -1,0 +1,37 @@
+import type { RedisCluster } from '../redis.ts';
+import { withTimeout } from '../redis.ts';
+
+export interface RecentWritesOptions {
+  redis: RedisCluster;
+  /** Key prefix (environment, service); keys are `<prefix>rw:{<subject>}`. */
+  prefix: string;
+  /** At least the replica lag one is willing to hide; a few seconds. */
+  windowMs?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Read-your-writes across replicas of a service: after a write, `mark(subject)` remembers for
+ * `windowMs` that the subject (a user, say) wrote; a read asks `recent(subject)` and goes to the
+ * primary when true, to the read replica otherwise. Kept in Redis, so it holds whichever replica
+ * serves the next request. When Redis fails, `recent` rejects: callers read the primary then.
+ */
+export class RecentWrites {
+  readonly #o: Required<RecentWritesOptions>;
+
+  constructor(options: RecentWritesOptions) {
+    this.#o = { windowMs: 5_000, timeoutMs: 500, ...options };
+  }
+
+  #key(subject: string): string {
+    return `${this.#o.prefix}rw:{${subject}}`;
+  }
+
+  async mark(subject: string): Promise<void> {
+    await withTimeout(this.#o.redis.set(this.#key(subject), '1', 'PX', this.#o.windowMs), this.#o.timeoutMs);
+  }
+
+  async recent(subject: string): Promise<boolean> {
+    return (await withTimeout(this.#o.redis.exists(this.#key(subject)), this.#o.timeoutMs)) === 1;
+  }
+}
