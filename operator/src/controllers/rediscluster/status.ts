@@ -46,7 +46,7 @@ const REASONS: Record<Phase, string> = {
   ready: 'ClusterReady',
 };
 
-function describe(step: Step): string {
+export function describe(step: Step): string {
   switch (step.kind) {
     case 'wait':
       return step.reason;
