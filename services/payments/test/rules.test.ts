@@ -169,7 +169,7 @@ test('a void releases the hold; after a capture it is refused', async () => {
   const [, event] = await outbox(a.orderId);
   assert.deepEqual(event?.data, {
     orderId: a.orderId,
-    stepId: (event?.data as { stepId: string }).stepId,
+    stepId: (event!.data as { stepId: string }).stepId,
     paymentId: a.paymentId,
     amountCents: 2_000,
     currency: 'EUR',
@@ -183,7 +183,7 @@ test('a void releases the hold; after a capture it is refused', async () => {
   const refused = await run((tx) => steps.void(tx, commands.void(b.orderId, b.paymentId).data));
   assert.equal(refused.outcomeType, 'PaymentCommandRejected');
   const last = (await outbox(b.orderId)).at(-1);
-  assert.equal((last?.data as { reason: string }).reason, 'captured');
+  assert.equal((last!.data as { reason: string }).reason, 'captured');
   assert.deepEqual((await ledgerOf(payments, b.orderId)).balances, {
     customer: -2_000,
     hold: 0,
@@ -205,7 +205,7 @@ test('a void with nothing held (no payment yet, or a declined one) succeeds and 
   );
   const afterDecline = (await outbox(declined.aggregateId)).at(-1);
   assert.equal(afterDecline?.type, 'PaymentVoided');
-  assert.equal((afterDecline?.data as { amountCents: number }).amountCents, 0);
+  assert.equal((afterDecline!.data as { amountCents: number }).amountCents, 0);
 });
 
 test('a second authorization of one order by another step is rejected', async () => {
@@ -215,7 +215,7 @@ test('a second authorization of one order by another step is rejected', async ()
   const result = await run((tx) => steps.authorize(tx, second.data));
   assert.equal(result.result, 'rejected');
   const last = (await outbox(first.aggregateId)).at(-1);
-  assert.equal((last?.data as { reason: string }).reason, 'duplicate_payment');
+  assert.equal((last!.data as { reason: string }).reason, 'duplicate_payment');
   assert.deepEqual((await ledgerOf(payments, first.aggregateId)).balances, {
     customer: -900,
     hold: 900,
