@@ -138,6 +138,13 @@ export function applyBuiltinDefaults(t: ResourceType, o: JsonObject): void {
     }
     case '/Secret':
       dflt(o, 'type', 'Opaque');
+      // stringData is write-only: merged into data (base64) when the Secret is decoded.
+      if (isObject(o.stringData)) {
+        const data = obj(o, 'data');
+        for (const [k, v] of Object.entries(o.stringData))
+          data[k] = Buffer.from(String(v)).toString('base64');
+      }
+      delete o.stringData;
       break;
     case '/Namespace': {
       const m = obj(o, 'metadata');

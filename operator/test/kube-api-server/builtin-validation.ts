@@ -248,6 +248,18 @@ function validateDataKeys(o: JsonObject, fields: string[], errs: FieldError[]): 
   }
 }
 
+const MAX_SIZE = 1024 * 1024;
+
+function validateSize(o: JsonObject, errs: FieldError[]): void {
+  let size = 0;
+  for (const f of ['data', 'binaryData']) {
+    for (const [k, v] of Object.entries(obj(o[f]))) size += k.length + String(v).length;
+  }
+  if (size > MAX_SIZE) {
+    errs.push({ type: 'FieldValueTooLong', field: 'data', detail: `may not be more than ${MAX_SIZE} bytes` });
+  }
+}
+
 function validateImmutable(o: JsonObject, old: JsonObject | undefined, errs: FieldError[]): void {
   if (old?.immutable !== true) return;
   if (!same(old.data, o.data) || !same(old.binaryData, o.binaryData)) {
@@ -281,10 +293,12 @@ export function validateBuiltin(t: ResourceType, o: JsonObject, old: JsonObject 
       break;
     case '/ConfigMap':
       validateDataKeys(o, ['data', 'binaryData'], errs);
+      validateSize(o, errs);
       validateImmutable(o, old, errs);
       break;
     case '/Secret':
       validateDataKeys(o, ['data'], errs);
+      validateSize(o, errs);
       validateImmutable(o, old, errs);
       for (const [k, v] of Object.entries(obj(o.data))) {
         if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v))

@@ -458,6 +458,43 @@ test('dryRun writes nothing; deletecollection by label; protected namespaces; im
   assert.is(err.details?.causes?.[0]?.field, 'data');
 });
 
+test('Secrets fold stringData into data; Services get a cluster IP and node ports that persist', async ({
+  api,
+}) => {
+  const core = api.kubeConfig().makeApiClient(CoreV1Api);
+  const secret = await core.createNamespacedSecret({
+    namespace: 'shop',
+    body: { metadata: { name: 'creds' }, stringData: { password: 's3cret' } },
+  });
+  assert.equal(secret.data, { password: Buffer.from('s3cret').toString('base64') });
+  assert.is(secret.stringData, undefined);
+  assert.is(secret.type, 'Opaque');
+
+  const svc = await core.createNamespacedService({
+    namespace: 'shop',
+    body: {
+      metadata: { name: 'edge' },
+      spec: { type: 'NodePort', selector: { app: 'edge' }, ports: [{ port: 80 }] },
+    },
+  });
+  assert.match(svc.spec?.clusterIP ?? '', /^10\.96\./);
+  const port = svc.spec?.ports?.[0];
+  assert.is(port?.protocol, 'TCP');
+  assert.is(port?.targetPort, 80);
+  assert.ok((port?.nodePort ?? 0) >= 30000 && (port?.nodePort ?? 0) <= 32767);
+  const relabelled = await core.replaceNamespacedService({
+    name: 'edge',
+    namespace: 'shop',
+    body: {
+      ...svc,
+      metadata: { ...svc.metadata, labels: { x: 'y' } },
+      spec: { ...svc.spec, ports: [{ port: 80 }] },
+    },
+  });
+  assert.is(relabelled.spec?.ports?.[0]?.nodePort, port?.nodePort);
+  assert.is(relabelled.spec?.clusterIP, svc.spec?.clusterIP);
+});
+
 test('namespace deletion terminates, empties and then removes the namespace', async ({ api }) => {
   const core = api.kubeConfig().makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: 'doomed' } } });

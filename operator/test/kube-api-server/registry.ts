@@ -125,6 +125,7 @@ interface CommitContext {
 
 export class Registry {
   private clusterIpSeq = 10;
+  private nodePortSeq = 0;
 
   constructor(
     readonly resources: ResourceRegistry,
@@ -342,6 +343,17 @@ export class Registry {
     }
   }
 
+  /** NodePort and LoadBalancer Services get a node port (30000-32767) per port, kept across updates. */
+  private allocateNodePorts(spec: JsonObject, oldSpec: JsonObject | undefined): void {
+    if (spec.type !== 'NodePort' && spec.type !== 'LoadBalancer') return;
+    const oldPorts = (Array.isArray(oldSpec?.ports) ? oldSpec.ports : []).filter(isObject);
+    for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+      if (!isObject(p) || p.nodePort) continue;
+      const prev = oldPorts.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
+      p.nodePort = (prev?.nodePort as number | undefined) ?? 30000 + (this.nodePortSeq++ % 2768);
+    }
+  }
+
   private allocate(t: ResourceType, o: JsonObject): void {
     if (t.group === '' && t.kind === 'Service') {
       const spec = child(o, 'spec');
@@ -351,6 +363,7 @@ export class Registry {
         spec.clusterIP = `10.96.${Math.floor(n / 250)}.${(n % 250) + 1}`;
       }
       spec.clusterIPs = [spec.clusterIP];
+      this.allocateNodePorts(spec, undefined);
     }
     if (t.group === '' && t.kind === 'Namespace') {
       const spec = child(o, 'spec');
@@ -527,6 +540,7 @@ export class Registry {
       const oldSpec = isObject(old.spec) ? old.spec : {};
       if (!spec.clusterIP && oldSpec.clusterIP) spec.clusterIP = oldSpec.clusterIP;
       if (!spec.clusterIPs && oldSpec.clusterIPs) spec.clusterIPs = clone(oldSpec.clusterIPs);
+      this.allocateNodePorts(spec, oldSpec);
     }
     this.admit(t, next, old, ctx);
     if (!ctx.applied) {
