@@ -137,6 +137,20 @@ flow('reusing a rotated refresh token revokes the family, the newest token inclu
   assert.is((await me(third.body['accessToken'])).status, 401);
   assert.equal((await validate(third.body['accessToken'])).body, { active: false });
   assert.equal((await validate(second.body['accessToken'])).body, { active: false });
+  // Every access token the family handed out that has not expired is on the deny-list.
+  const { createRedisCluster, closeRedisCluster, redisReady } = await import('@souk/kit/redis');
+  const redis = createRedisCluster(s.redisNodes);
+  await redisReady(redis);
+  try {
+    for (const pair of [first, second, third]) {
+      const jti = JSON.parse(
+        Buffer.from((pair.body['accessToken'] as string).split('.')[1]!, 'base64url').toString(),
+      ).jti as string;
+      assert.is(await redis.exists(`${s.keyPrefix}deny:{${jti}}`), 1, `jti ${jti} deny-listed`);
+    }
+  } finally {
+    await closeRedisCluster(redis);
+  }
   // Another session of the same account is untouched.
   const other = await login(email);
   assert.is(other.status, 201);
