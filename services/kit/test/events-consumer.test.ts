@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { startKafkaMock } from '@souk/harness/infra';
 import { useSuite } from '@souk/harness/suite';
-import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { Kafka, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
 import { suite } from 'uvu';
 import { ItemUpdated } from '../src/events/contracts/inventory.ts';
 import { Header } from '../src/events/envelope.ts';
+import { appendToOutbox } from '../src/events/outbox.ts';
 import { OutboxRelay } from '../src/events/relay.ts';
 import { Metrics } from '../src/metrics.ts';
 import { InMemorySpanExporter, installTracing, tracer } from '../src/tracing.ts';
@@ -42,6 +43,13 @@ test.before(async () => {
   relay.start();
 });
 
+/** Consumers a test started: stopped after it, even when it failed. */
+const running = new Set<{ stop(): Promise<void> }>();
+test.after.each(async () => {
+  for (const consumer of running) await consumer.stop();
+  running.clear();
+});
+
 test.after(async () => {
   await relay?.stop();
   await db?.close();
@@ -49,7 +57,13 @@ test.after(async () => {
 });
 
 /** Reads a topic from the start until `count` messages arrived. */
-async function readTopic(k: Kafka, name: string, count: number, groupId: string): Promise<KafkaMessage[]> {
+async function readTopic(
+  k: Kafka,
+  name: string,
+  count: number,
+  groupId: string,
+  wanted: (m: KafkaMessage) => boolean = () => true,
+): Promise<KafkaMessage[]> {
   const probe = k.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 6000 });
   const seen: KafkaMessage[] = [];
   await probe.connect();
@@ -57,7 +71,7 @@ async function readTopic(k: Kafka, name: string, count: number, groupId: string)
     await probe.subscribe({ topic: name, fromBeginning: true });
     await probe.run({
       eachMessage: async ({ message }) => {
-        seen.push(message);
+        if (wanted(message)) seen.push(message);
       },
     });
     await waitUntil(`${count} messages on ${name}`, async () => seen.length >= count, 30_000);
@@ -69,33 +83,81 @@ async function readTopic(k: Kafka, name: string, count: number, groupId: string)
 
 const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
 
+/** An item whose key lands on the same partition (of 4) as `item`'s, so both share batches. */
+function partitionPartner(item: number): number {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = [0, 1, 2, 3].map((partitionId) => ({
+    partitionId,
+    leader: 1,
+    replicas: [1],
+    isr: [1],
+    offlineReplicas: [],
+    partitionErrorCode: 0,
+  }));
+  const partitionOf = (n: number) =>
+    partitioner({ topic, partitionMetadata, message: { key: itemId(n), value: null } });
+  for (let n = item + 1; ; n++) if (partitionOf(n) === partitionOf(item)) return n;
+}
+
 test('a poison event is dead-lettered after N tries and its partition keeps flowing', async () => {
   const groupId = s.groupId('poison');
+  const partner = partitionPartner(500);
+  let partnerCalls = 0;
   const metrics = new Metrics({ service: 'events-test', defaultMetrics: false });
   const tries: number[] = [];
   const consumer = effectConsumer(
     db,
     { kafka, groupId, resolveTopic, maxAttempts: 3, metrics },
     {
-      fail: (seq, attempt) => {
-        if (seq !== 2) return false;
+      fail: (seq, attempt, item) => {
+        if (seq === 2 && item === itemId(partner)) partnerCalls++;
+        if (seq !== 2 || item !== itemId(500)) return false;
         tries.push(attempt);
         return true;
       },
     },
   );
+  // One transaction, so the relay publishes them in one batch and the consumer gets them in one:
+  // the poison event then shares a round, and a transaction, with the partner's event before it.
+  const ids: string[] = [];
+  await db.primary.$transaction(async (tx) => {
+    for (let seq = 1; seq <= 5; seq++) {
+      for (const item of [partner, 500]) {
+        const event = ItemUpdated.create(itemId(item), { itemId: itemId(item), changes: { quantity: seq } });
+        await appendToOutbox(tx, event);
+        if (item === 500) ids.push(event.id);
+      }
+    }
+  });
+  await waitUntil('the relay', async () => {
+    const [row] = await db.primary.$queryRawUnsafe<{ n: bigint }[]>(
+      'SELECT count(*) AS n FROM souk_outbox WHERE sent_at IS NULL',
+    );
+    return Number(row?.n) === 0;
+  });
+  running.add(consumer);
   await consumer.start();
-  const ids = [];
-  for (let i = 0; i < 5; i++) ids.push((await writeChange(db, 500)).id);
-  await waitUntil('the 4 healthy events', async () => (await effects(db, groupId)).length === 4);
+  await waitUntil('the 9 healthy events', async () => (await effects(db, groupId)).length === 9);
   const rows = await effects(db, groupId);
   assert.deepEqual(
-    rows.map((r) => r.seq),
+    rows.filter((r) => r.item_id === itemId(500)).map((r) => r.seq),
     [1, 3, 4, 5],
     'events after the poison one, on its partition and key, were handled',
   );
+  assert.deepEqual(
+    rows.filter((r) => r.item_id === itemId(partner)).map((r) => r.seq),
+    [1, 2, 3, 4, 5],
+    'the event that shared a transaction with the poison one was applied, once',
+  );
+  assert.equal(partnerCalls, 2, 'rolled back with the poison event, then applied alone');
   assert.deepEqual(tries, [1, 2, 3]);
-  const [letter] = await readTopic(kafka, `${topic}.dlq`, 1, s.groupId('poison-dlq'));
+  const [letter] = await readTopic(
+    kafka,
+    `${topic}.dlq`,
+    1,
+    s.groupId('poison-dlq'),
+    (m) => header(m, Header.dlqConsumer) === groupId,
+  );
   assert.ok(letter);
   assert.equal(header(letter, Header.eventId), ids[1]);
   assert.equal(header(letter, Header.dlqAttempts), '3');
@@ -116,6 +178,7 @@ test('a poison event is dead-lettered after N tries and its partition keeps flow
 test('an invalid event goes to the dead-letter topic with the reason in its headers', async () => {
   const groupId = s.groupId('invalid');
   const consumer = effectConsumer(db, { kafka, groupId, resolveTopic });
+  running.add(consumer);
   await consumer.start();
   const producer = kafka.producer();
   await producer.connect();
@@ -140,11 +203,13 @@ test('an invalid event goes to the dead-letter topic with the reason in its head
     ],
   });
   await producer.disconnect();
-  await waitUntil(
-    'the valid event after the invalid ones',
-    async () => (await effects(db, groupId)).length === 1,
-  );
-  const letters = (await readTopic(kafka, `${topic}.dlq`, 3, s.groupId('invalid-dlq'))).filter(
+  const applied = async () => (await effects(db, groupId)).filter((r) => r.item_id === itemId(600));
+  await waitUntil('the valid event after the invalid ones', async () => (await applied()).length === 1);
+  const letters = await readTopic(
+    kafka,
+    `${topic}.dlq`,
+    2,
+    s.groupId('invalid-dlq'),
     (m) => header(m, Header.dlqConsumer) === groupId,
   );
   assert.equal(letters.length, 2);
@@ -163,6 +228,7 @@ test('an invalid event goes to the dead-letter topic with the reason in its head
 test('the consumer continues the trace of the transaction that wrote the event', async () => {
   const groupId = s.groupId('trace');
   const consumer = effectConsumer(db, { kafka, groupId, resolveTopic });
+  running.add(consumer);
   await consumer.start();
   exporter.reset();
   let traceId = '';
@@ -209,6 +275,7 @@ test('duplicate deliveries from failed offset commits are applied once', async (
   try {
     await mock.control.createTopic('dup.inventory.events', 4, 3);
     dupRelay.start();
+    running.add(consumer);
     await consumer.start();
     await consumer.joined();
     // Every commit for a while fails; the group rejoins and the uncommitted events come again.

@@ -55,14 +55,15 @@ export async function writeChange(
 export function effectConsumer(
   db: Db,
   options: Omit<EventConsumerOptions<Tx>, 'db' | 'handlers'>,
-  hooks: { fail?: (seq: number, attempt: number) => boolean } = {},
+  hooks: { fail?: (seq: number, attempt: number, item: string) => boolean } = {},
 ): EventConsumer<Tx> {
   return new EventConsumer<Tx>({
     db: db.primary,
     handlers: [
       on(ItemUpdated, async (event, tx: Tx, delivery) => {
         const seq = event.data.changes.quantity ?? -1;
-        if (hooks.fail?.(seq, delivery.attempt)) throw new Error(`handler refused seq ${seq}`);
+        if (hooks.fail?.(seq, delivery.attempt, event.aggregateId))
+          throw new Error(`handler refused seq ${seq}`);
         await tx.$executeRawUnsafe(
           'INSERT INTO effects (consumer, event_id, item_id, seq) VALUES ($1, $2::uuid, $3, $4)',
           options.groupId,

@@ -8,7 +8,7 @@ import { headerStrings, InvalidEventError, parseValue, validateEvent } from './c
 import type { EventContract, EventOf } from './contracts/contract.ts';
 import { type ContractRegistry, registry as defaultRegistry } from './contracts/registry.ts';
 import { deadLetter } from './dead-letter.ts';
-import { type EventEnvelope, envelopeSchema } from './envelope.ts';
+import { type EventEnvelope, envelopeSchema, Header } from './envelope.ts';
 import { orderedProducer } from './kafka.ts';
 import { type EventMetrics, eventMetrics } from './metrics.ts';
 import type { SqlExecutor } from './outbox.ts';
@@ -71,8 +71,10 @@ export interface EventConsumerOptions<Tx extends SqlExecutor> {
   /** Tries before a failing event goes to the dead-letter topic. */
   maxAttempts?: number;
   backoff?: { initialMs?: number; maxMs?: number };
-  /** Default bulkhead of a handler that sets none. */
+  /** Default bulkhead of a handler that sets none: its transactions in flight at once. */
   concurrency?: number;
+  /** Events of distinct keys handled in one transaction (1: a transaction per event). */
+  maxEventsPerTransaction?: number;
   partitionsConsumedConcurrently?: number;
   /** Interactive transaction timeout for one handler call. */
   transactionTimeoutMs?: number;
@@ -96,9 +98,26 @@ export interface EventConsumerOptions<Tx extends SqlExecutor> {
 }
 
 export type ConsumeOutcome = 'processed' | 'duplicate' | 'ignored' | 'invalid' | 'dead_lettered';
-type Outcome = ConsumeOutcome;
 
 const silent: Log = { info() {}, warn() {}, error() {} };
+
+interface HandlerEntry<Tx> {
+  handler: EventHandler<Tx>;
+  bulkhead: Bulkhead;
+}
+
+/** A decoded, valid event of one message, on its way through a handler. */
+interface Delivery<Tx> {
+  index: number;
+  topic: string;
+  partition: number;
+  message: KafkaMessage;
+  headers: Record<string, string>;
+  event: EventEnvelope;
+  entry: HandlerEntry<Tx>;
+  /** Failed tries so far. */
+  failures: number;
+}
 
 const INBOX_INSERT = `INSERT INTO "souk_inbox" ("consumer", "event_id", "event_type", "topic", "partition", "offset")
 VALUES ($1, $2::uuid, $3, $4, $5, $6::bigint) ON CONFLICT DO NOTHING`;
@@ -115,7 +134,7 @@ export class EventConsumer<Tx extends SqlExecutor> {
   readonly #registry: ContractRegistry;
   readonly #metrics: EventMetrics;
   readonly #log: Log;
-  readonly #handlers = new Map<string, { handler: EventHandler<Tx>; bulkhead: Bulkhead }>();
+  readonly #handlers = new Map<string, HandlerEntry<Tx>>();
   readonly #handledTypes = new Set<string>();
   readonly #topics: string[];
   readonly #consumer: Consumer;
@@ -202,31 +221,54 @@ export class EventConsumer<Tx extends SqlExecutor> {
     return this.#stopped;
   }
 
+  /**
+   * A partition's batch goes in rounds: round r holds the r-th event of every key, so a key's
+   * events keep their order while different keys run side by side. Within a round, events of one
+   * handler are grouped into chunks of distinct keys, each chunk one transaction (fewer commits
+   * under load), run in parallel within the handler's bulkhead.
+   */
   async #eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const messages = batch.messages;
     if (messages.length === 0) return;
+    const topic = batch.topic;
+    const partition = batch.partition;
     const done = new Array<boolean>(messages.length).fill(false);
-    const byKey = new Map<string, number[]>();
+    const byKey = new Map<string, Delivery<Tx>[]>();
     for (const [i, message] of messages.entries()) {
-      const key = message.key?.toString('latin1') ?? '';
-      let list = byKey.get(key);
-      if (!list) {
-        list = [];
-        byKey.set(key, list);
+      if (!isRunning() || isStale()) break;
+      const delivery = await this.#decode(topic, partition, message, i);
+      if (!delivery) {
+        done[i] = true;
+        continue;
       }
-      list.push(i);
+      const key = message.key?.toString('latin1') ?? '';
+      const list = byKey.get(key);
+      if (list) list.push(delivery);
+      else byKey.set(key, [delivery]);
     }
-    await Promise.all(
-      [...byKey.values()].map(async (indexes) => {
-        for (const i of indexes) {
-          if (!isRunning() || isStale()) return;
-          await this.#handleMessage(batch.topic, batch.partition, messages[i] as KafkaMessage);
-          done[i] = true;
-          await heartbeat().catch(() => {});
-        }
-      }),
-    );
+    const chunkSize = this.#o.maxEventsPerTransaction ?? 20;
+    for (let round = 0; ; round++) {
+      const current = [...byKey.values()].map((list) => list[round]).filter((d) => d !== undefined);
+      if (current.length === 0 || !isRunning() || isStale()) break;
+      const byHandler = new Map<EventHandler<Tx>, Delivery<Tx>[]>();
+      for (const d of current) {
+        const list = byHandler.get(d.entry.handler);
+        if (list) list.push(d);
+        else byHandler.set(d.entry.handler, [d]);
+      }
+      const chunks: Delivery<Tx>[][] = [];
+      for (const list of byHandler.values()) {
+        for (let i = 0; i < list.length; i += chunkSize) chunks.push(list.slice(i, i + chunkSize));
+      }
+      await Promise.all(
+        chunks.map(async (chunk) => {
+          await chunk[0]!.entry.bulkhead.run(() => this.#runChunk(chunk));
+          for (const d of chunk) done[d.index] = true;
+        }),
+      );
+      await heartbeat().catch(() => {});
+    }
     let last = -1;
     while (last + 1 < messages.length && done[last + 1]) last++;
     if (last >= 0) {
@@ -234,108 +276,169 @@ export class EventConsumer<Tx extends SqlExecutor> {
       resolveOffset(offset);
       await commitOffsetsIfNecessary();
       const lag = Number(batch.highWatermark) - Number(offset) - 1;
-      this.#metrics.consumerLag.set(
-        { topic: batch.topic, partition: String(batch.partition) },
-        Math.max(0, lag),
-      );
+      this.#metrics.consumerLag.set({ topic, partition: String(partition) }, Math.max(0, lag));
     }
   }
 
-  async #handleMessage(topic: string, partition: number, message: KafkaMessage): Promise<void> {
+  /**
+   * Reads and checks a message. An invalid one is dead-lettered, an event nobody here handles is
+   * skipped; both resolve undefined.
+   */
+  async #decode(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    index: number,
+  ): Promise<Delivery<Tx> | undefined> {
     const headers = headerStrings(message.headers);
-    const started = performance.now();
-    let type = headers['souk-event-type'] ?? 'unknown';
-    let id = headers['souk-event-id'];
-    let outcome: Outcome;
+    let type = headers[Header.eventType] ?? 'unknown';
+    let id = headers[Header.eventId];
+    const settle = (outcome: ConsumeOutcome) => {
+      this.#metrics.consumed.inc({ topic, type, result: outcome });
+      this.#o.onOutcome?.(
+        outcome,
+        { type, ...(id !== undefined ? { id } : {}) },
+        { topic, partition, offset: message.offset, headers },
+      );
+      return undefined;
+    };
     try {
-      outcome = await kafkaConsumeSpan(topic, { ...message, partition }, async (span) => {
-        let event: EventEnvelope;
-        let entry: { handler: EventHandler<Tx>; bulkhead: Bulkhead } | undefined;
-        try {
-          const raw = parseValue(message.value);
-          const envelope = envelopeSchema.safeParse(raw);
-          if (envelope.success) {
-            type = envelope.data.type;
-            id = envelope.data.id;
-            span.setAttribute('messaging.message.id', envelope.data.id);
-            entry = this.#handlers.get(`${envelope.data.type}@${envelope.data.version}`);
-            if (!entry && !this.#handledTypes.has(envelope.data.type)) return 'ignored';
-            if (!entry) throw new InvalidEventError(`no handler for ${type}@${envelope.data.version}`);
-          }
-          event = validateEvent(this.#registry, raw);
-        } catch (error) {
-          if (!(error instanceof InvalidEventError)) throw error;
-          await this.#deadLetter(topic, partition, message, error.message, 0, type);
-          return 'invalid';
-        }
-        return this.#attempt(topic, partition, message, headers, event, entry!);
+      const raw = parseValue(message.value);
+      const envelope = envelopeSchema.safeParse(raw);
+      let entry: HandlerEntry<Tx> | undefined;
+      if (envelope.success) {
+        type = envelope.data.type;
+        id = envelope.data.id;
+        entry = this.#handlers.get(`${envelope.data.type}@${envelope.data.version}`);
+        if (!entry && !this.#handledTypes.has(envelope.data.type)) return settle('ignored');
+        if (!entry) throw new InvalidEventError(`no handler for ${type}@${envelope.data.version}`);
+      }
+      const event = validateEvent(this.#registry, raw);
+      return { index, topic, partition, message, headers, event, entry: entry!, failures: 0 };
+    } catch (error) {
+      if (!(error instanceof InvalidEventError)) throw error;
+      await kafkaConsumeSpan(topic, { ...message, partition }, async (span) => {
+        span.setAttribute('souk.event.invalid', error.message);
+        await this.#deadLetter(topic, partition, message, error.message, 0, type);
       });
-    } finally {
-      this.#metrics.handlerDuration.observe({ topic, type }, (performance.now() - started) / 1000);
+      return settle('invalid');
     }
-    this.#metrics.consumed.inc({ topic, type, result: outcome });
+  }
+
+  #settle(d: Delivery<Tx>, outcome: ConsumeOutcome, seconds: number): void {
+    const { topic, partition, message, headers, event } = d;
+    this.#metrics.handlerDuration.observe({ topic, type: event.type }, seconds);
+    this.#metrics.consumed.inc({ topic, type: event.type, result: outcome });
     this.#o.onOutcome?.(
       outcome,
-      { type, ...(id !== undefined ? { id } : {}) },
+      { id: event.id, type: event.type },
       { topic, partition, offset: message.offset, headers },
     );
   }
 
-  async #attempt(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    headers: Record<string, string>,
-    event: EventEnvelope,
-    entry: { handler: EventHandler<Tx>; bulkhead: Bulkhead },
-  ): Promise<Outcome> {
-    const maxAttempts = this.#o.maxAttempts ?? 5;
-    for (let attempt = 1; ; attempt++) {
+  /** Records the event in the inbox and runs its handler, inside the caller's transaction. */
+  async #apply(tx: Tx, d: Delivery<Tx>, attempt: number): Promise<'processed' | 'duplicate'> {
+    return kafkaConsumeSpan(d.topic, { ...d.message, partition: d.partition }, async (span) => {
+      span.setAttribute('messaging.message.id', d.event.id);
+      const inserted = await tx.$executeRawUnsafe(
+        INBOX_INSERT,
+        this.#o.groupId,
+        d.event.id,
+        d.event.type,
+        d.topic,
+        d.partition,
+        d.message.offset,
+      );
+      if (inserted === 0) return 'duplicate';
+      await d.entry.handler.handle(d.event, tx, {
+        topic: d.topic,
+        partition: d.partition,
+        offset: d.message.offset,
+        attempt,
+        headers: d.headers,
+      });
+      return 'processed';
+    });
+  }
+
+  #transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R> {
+    return Promise.resolve(
+      this.#o.db.$transaction(fn, { timeout: this.#o.transactionTimeoutMs ?? 15_000, maxWait: 10_000 }),
+    );
+  }
+
+  /**
+   * One transaction for the whole chunk (its events have distinct keys). If any handler throws,
+   * it all rolls back and each event is tried again alone, the failing one counting its try.
+   */
+  async #runChunk(chunk: Delivery<Tx>[]): Promise<void> {
+    if (chunk.length > 1) {
+      const started = performance.now();
+      let failing: Delivery<Tx> | undefined;
       try {
-        return await entry.bulkhead.run(() =>
-          Promise.resolve(
-            this.#o.db.$transaction(
-              async (tx) => {
-                const inserted = await tx.$executeRawUnsafe(
-                  INBOX_INSERT,
-                  this.#o.groupId,
-                  event.id,
-                  event.type,
-                  topic,
-                  partition,
-                  message.offset,
-                );
-                if (inserted === 0) return 'duplicate' as const;
-                await entry.handler.handle(event, tx, {
-                  topic,
-                  partition,
-                  offset: message.offset,
-                  attempt,
-                  headers,
-                });
-                return 'processed' as const;
-              },
-              { timeout: this.#o.transactionTimeoutMs ?? 15_000, maxWait: 10_000 },
-            ),
-          ),
-        );
+        const outcomes = await this.#transaction(async (tx) => {
+          const results: ('processed' | 'duplicate')[] = [];
+          for (const d of chunk) {
+            try {
+              results.push(await this.#apply(tx, d, 1));
+            } catch (error) {
+              failing = d;
+              throw error;
+            }
+          }
+          return results;
+        });
+        const seconds = (performance.now() - started) / 1000 / chunk.length;
+        chunk.forEach((d, i) => {
+          this.#settle(d, outcomes[i]!, seconds);
+        });
+        return;
       } catch (error) {
-        const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        this.#metrics.consumed.inc({ topic, type: event.type, result: 'retry' });
-        if (attempt >= maxAttempts) {
-          this.#log.error(
-            { err: error, eventId: event.id, type: event.type, attempt },
-            'event dead-lettered',
+        if (failing) {
+          failing.failures = 1;
+          this.#metrics.consumed.inc({ topic: failing.topic, type: failing.event.type, result: 'retry' });
+          this.#log.warn(
+            { err: error, eventId: failing.event.id, type: failing.event.type },
+            'event handler failed',
           );
-          await this.#deadLetter(topic, partition, message, reason, attempt, event.type);
-          return 'dead_lettered';
         }
-        this.#log.warn({ err: error, eventId: event.id, type: event.type, attempt }, 'event handler failed');
+      }
+    }
+    for (const d of chunk) await this.#runAlone(d);
+  }
+
+  /** Tries one event in its own transaction with backoff, then dead-letters it. */
+  async #runAlone(d: Delivery<Tx>): Promise<void> {
+    const maxAttempts = this.#o.maxAttempts ?? 5;
+    for (let attempt = d.failures + 1; ; attempt++) {
+      if (attempt > 1) {
         await sleep(
-          backoffDelay(attempt - 1, {
+          backoffDelay(attempt - 2, {
             baseMs: this.#o.backoff?.initialMs ?? 100,
             maxMs: this.#o.backoff?.maxMs ?? 5_000,
           }),
+        );
+      }
+      const started = performance.now();
+      try {
+        const outcome = await this.#transaction((tx) => this.#apply(tx, d, attempt));
+        this.#settle(d, outcome, (performance.now() - started) / 1000);
+        return;
+      } catch (error) {
+        const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        this.#metrics.consumed.inc({ topic: d.topic, type: d.event.type, result: 'retry' });
+        if (attempt >= maxAttempts) {
+          this.#log.error(
+            { err: error, eventId: d.event.id, type: d.event.type, attempt },
+            'event dead-lettered',
+          );
+          await this.#deadLetter(d.topic, d.partition, d.message, reason, attempt, d.event.type);
+          this.#settle(d, 'dead_lettered', (performance.now() - started) / 1000);
+          return;
+        }
+        this.#log.warn(
+          { err: error, eventId: d.event.id, type: d.event.type, attempt },
+          'event handler failed',
         );
       }
     }
