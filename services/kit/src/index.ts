@@ -134,3 +134,4 @@ export {
   UpstreamTimeoutError,
   UpstreamUnreachableError,
 } from './upstream-error.ts';
+export * from './events/index.ts';
