@@ -108,6 +108,7 @@ export async function createPayments(options: PaymentsOptions): Promise<Payments
     db,
     steps,
     counters,
+    groupId: `${config.KAFKA_TOPIC_PREFIX}payments-commands`,
     resolveTopic,
     metrics: service.metrics,
     logger: log,

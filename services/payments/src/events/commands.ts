@@ -17,6 +17,8 @@ export interface CommandConsumerOptions {
   db: PaymentsDb;
   steps: PaymentSteps;
   counters: PaymentsMetrics;
+  /** The consumer group (and inbox consumer name), prefixed like the topics. */
+  groupId: string;
   resolveTopic: (topic: string) => string;
   metrics: Metrics;
   logger: Logger;
@@ -37,7 +39,7 @@ export function commandConsumer(options: CommandConsumerOptions): EventConsumer<
   };
   return new EventConsumer<Tx>({
     kafka: options.kafka,
-    groupId: 'payments-commands',
+    groupId: options.groupId,
     db: options.db.primary,
     resolveTopic: options.resolveTopic,
     metrics: options.metrics,
