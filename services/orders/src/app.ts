@@ -1,0 +1,165 @@
+import {
+  authenticate,
+  closeRedisCluster,
+  createDenyList,
+  createRedisCluster,
+  createService,
+  createTokenVerifier,
+  JWKS_PATH,
+  type Listening,
+  remoteJwks,
+  type Service,
+  type Tracing,
+} from '@souk/kit';
+import { RecentWrites } from '@souk/kit/db/recent-writes';
+import { createKafka, OutboxRelay } from '@souk/kit/events/index';
+import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
+import type { DestinationStream } from 'pino';
+import type { OrdersConfig } from './config.ts';
+import { migrateOrders, type OrdersDb, openOrdersDb } from './data/database.ts';
+import { sagaMetrics } from './domain/metrics.ts';
+import { Orders } from './domain/orders.ts';
+import { SagaRunner } from './domain/saga-runner.ts';
+import { DeadlineSweeper } from './domain/sweeper.ts';
+import { sagaConsumer } from './events/saga-consumer.ts';
+import { orderRoutes, presentOrder } from './routes/orders.ts';
+
+export const VERSION = '0.1.0';
+
+export interface OrdersOptions {
+  config: OrdersConfig;
+  logDestination?: DestinationStream;
+  /** Tracing already installed in this process (several services in one test process). */
+  tracing?: Tracing;
+}
+
+export interface OrdersApp {
+  service: Service<OrdersConfig>;
+  db: OrdersDb;
+  orders: Orders;
+  sweeper: DeadlineSweeper;
+  /** Listens, then starts the relay, the saga consumer and the deadline sweeper. */
+  start(): Promise<Listening>;
+  /** Resolves once the saga consumer has joined its group (the first join takes seconds). */
+  joined(): Promise<void>;
+  stop(): Promise<boolean>;
+}
+
+/** Builds the orders service from its configuration; nothing runs until `start()`. */
+export async function createOrders(options: OrdersOptions): Promise<OrdersApp> {
+  const { config } = options;
+  const service = createService({
+    config,
+    version: VERSION,
+    description:
+      'Orders and the order saga: places orders priced from inventory, then orchestrates stock ' +
+      'reservation, payment authorization and capture, with deadlines and compensations.',
+    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
+  });
+  const log = service.logger;
+  if (config.MIGRATE_ON_START ?? config.NODE_ENV !== 'production') {
+    await migrateOrders(config.DATABASE_URL, (m) => log.info(m));
+  }
+  const db = await openOrdersDb({
+    url: config.DATABASE_URL,
+    replicaUrl: config.DATABASE_REPLICA_URL,
+    metrics: service.metrics,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
+  db.registerHealth(service.health);
+  service.shutdown.register('database', () => db.close(), { phase: 'clients' });
+
+  const redis = createRedisCluster(config.REDIS_NODES);
+  service.shutdown.register('redis', () => closeRedisCluster(redis), { phase: 'clients' });
+  const verifier = createTokenVerifier({
+    keys: remoteJwks(new URL(JWKS_PATH, config.USERS_URL)),
+    issuer: 'souk-users',
+    audience: 'souk',
+    algorithms: ['ES256'],
+  });
+  const denyList = createDenyList({ redis, prefix: config.REDIS_KEY_PREFIX, metrics: service.metrics });
+  const auth = authenticate({ verifier, denyList });
+  const recentWrites = new RecentWrites({
+    redis,
+    prefix: `${config.REDIS_KEY_PREFIX}orders:`,
+    windowMs: config.READ_YOUR_WRITES_MS,
+  });
+
+  const kafka = createKafka(
+    config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+    { clientId: config.SERVICE_NAME },
+  );
+  const kafkaHealth = registerKafkaHealth(service.health, kafka);
+  service.shutdown.register('kafka health', () => kafkaHealth.close(), { phase: 'clients' });
+  const resolveTopic = (topic: string) => `${config.KAFKA_TOPIC_PREFIX}${topic}`;
+  const relay = new OutboxRelay({
+    databaseUrl: config.DATABASE_URL,
+    kafka,
+    resolveTopic,
+    metrics: service.metrics,
+    logger: log,
+    shutdown: service.shutdown,
+  });
+
+  const metrics = sagaMetrics(service.metrics);
+  const runner = new SagaRunner(
+    {
+      reservationTimeoutMs: config.RESERVATION_TIMEOUT_MS,
+      paymentTimeoutMs: config.PAYMENT_TIMEOUT_MS,
+      captureTimeoutMs: config.CAPTURE_TIMEOUT_MS,
+      compensationTimeoutMs: config.COMPENSATION_TIMEOUT_MS,
+      compensationAttempts: config.COMPENSATION_ATTEMPTS,
+      reservationMarginMs: config.RESERVATION_MARGIN_MS,
+    },
+    metrics,
+  );
+  const consumer = sagaConsumer({
+    kafka,
+    db,
+    runner,
+    resolveTopic,
+    metrics: service.metrics,
+    logger: log,
+    shutdown: service.shutdown,
+    maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS,
+  });
+  const sweeper = new DeadlineSweeper({
+    db,
+    runner,
+    metrics,
+    intervalMs: config.SWEEP_INTERVAL_MS,
+    onError: (error) => log.warn({ err: error }, 'deadline sweep failed'),
+  });
+  service.shutdown.register('deadline sweeper', () => sweeper.stop(), { phase: 'consumers' });
+
+  const inventory = service.httpClient({
+    baseUrl: config.INVENTORY_URL,
+    timeoutMs: config.INVENTORY_TIMEOUT_MS,
+    retries: 1,
+    breaker: { volumeThreshold: 5, errorThresholdPercentage: 50, resetTimeoutMs: 5_000 },
+  });
+  const orders = new Orders(db, inventory, runner, presentOrder);
+  const routes = orderRoutes({
+    orders,
+    auth,
+    recentlyWrote: (userId) => recentWrites.recent(userId),
+    wrote: (userId) => recentWrites.mark(userId),
+  });
+
+  return {
+    service,
+    db,
+    orders,
+    sweeper,
+    async start() {
+      const listening = await service.start({ routes });
+      relay.start();
+      await consumer.start();
+      sweeper.start();
+      return listening;
+    },
+    joined: () => consumer.joined(),
+    stop: () => service.stop(),
+  };
+}
