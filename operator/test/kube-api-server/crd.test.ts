@@ -342,6 +342,37 @@ test('an invalid CEL rule fails CRD creation; deleting a CRD removes its resourc
   const err = await expectStatus(ext.createCustomResourceDefinition({ body: broken }), 422);
   assert.match(err.details?.causes?.[0]?.field ?? '', /x-kubernetes-validations\[0\]\.rule$/);
 
+  const nonStructural = structuredClone(widgetCrd);
+  nonStructural.metadata!.name = 'gizmos.example.souk.dev';
+  nonStructural.spec.names = { plural: 'gizmos', kind: 'Gizmo' };
+  const props = nonStructural.spec.versions[0]!.schema!.openAPIV3Schema!.properties!.spec!.properties!;
+  props.untyped = {};
+  props.ports = {
+    type: 'array',
+    x_kubernetes_list_type: 'map',
+    items: { type: 'object', properties: { name: { type: 'string' } } },
+  };
+  props.policy!._default = 'Sometimes';
+  const structural = await expectStatus(ext.createCustomResourceDefinition({ body: nonStructural }), 422);
+  const fields = (structural.details?.causes ?? []).map((c) => `${c.field}: ${c.message}`);
+  const base = 'spec.versions[0].schema.openAPIV3Schema.properties[spec]';
+  assert.ok(
+    fields.includes(
+      `${base}.properties[untyped].type: Required value: must not be empty for specified object fields`,
+    ),
+    fields.join('\n'),
+  );
+  assert.ok(
+    fields.includes(
+      `${base}.properties[ports].x-kubernetes-list-map-keys: Required value: must not be empty if x-kubernetes-list-type is map`,
+    ),
+    fields.join('\n'),
+  );
+  assert.ok(
+    fields.some((f) => f.startsWith(`${base}.properties[policy].default: Unsupported value: "Sometimes"`)),
+    fields.join('\n'),
+  );
+
   let watchDone: unknown = 'open';
   const events: string[] = [];
   const watch = await new Watch(api.kubeConfig()).watch(
