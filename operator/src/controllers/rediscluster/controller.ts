@@ -128,15 +128,30 @@ export function redisClusterController(
     return { ...rc, status };
   }
 
+  type StatefulSet = KubeObject & { spec?: { replicas?: number } };
+  /** The StatefulSets this controller shrank, until the cache has seen that generation. */
+  const shrunk = new Map<string, StatefulSet>();
+
+  /**
+   * The StatefulSet, from the cache unless the cache has not yet seen the shrink this controller applied:
+   * reading the old size then would grow it back and recreate the pods just retired.
+   */
+  function statefulSetOf(rc: RedisCluster & KubeObject): StatefulSet | undefined {
+    const key = `${rc.metadata.namespace}/${statefulSetName(rc)}`;
+    const cached = owned.get(gvkKey(STATEFUL_SET))?.get(key) as StatefulSet | undefined;
+    const applied = shrunk.get(key);
+    if (applied && (cached?.metadata.generation ?? 0) < (applied.metadata.generation ?? 0)) return applied;
+    shrunk.delete(key);
+    return cached;
+  }
+
   async function reconcile(req: Request): Promise<Result | undefined> {
     const rc = clusters.getByName(req.namespace, req.name);
     // Gone: the garbage collector removes the children; the nodes go with their pods.
     if (!rc || rc.metadata.deletionTimestamp) return;
     const ns = rc.metadata.namespace;
     const want = wantedNodes(rc);
-    const sts = owned.get(gvkKey(STATEFUL_SET))?.getByName(ns, statefulSetName(rc)) as
-      | (KubeObject & { spec?: { replicas?: number } })
-      | undefined;
+    const sts = statefulSetOf(rc);
     // Scale in: the StatefulSet keeps the pods to retire until they are drained and removed.
     const size = Math.max(want, sts?.spec?.replicas ?? 0);
     const serving = rc.status?.slotsAssigned === SLOT_COUNT;
@@ -172,24 +187,24 @@ export function redisClusterController(
     for (const step of result.applied) recorder.event(rc, 'Normal', STEP_REASONS[step.kind], describe(step));
     for (const w of result.warnings) recorder.event(rc, 'Warning', 'ClusterWarning', w);
 
-    let shrunk = false;
+    let scaledIn = false;
     if (result.done && size > want) {
       // Drained, forgotten and reset: the extra pods may go now.
       const shrink = desired(rc).find((x) => x.kind === 'StatefulSet') as KubeObject;
-      await mgr.applier.apply(shrink);
+      shrunk.set(`${ns}/${shrink.metadata.name}`, await mgr.applier.apply(shrink));
       recorder.event(
         rc,
         'Normal',
         'ScaledIn',
         `StatefulSet ${shrink.metadata.name} shrunk from ${size} to ${want} pods`,
       );
-      shrunk = true;
+      scaledIn = true;
     }
-    const summary = shrunk
+    const summary = scaledIn
       ? { ...result.status, nodes: result.status.nodes.filter((n) => !n.retiring) }
       : result.status;
     const progress: Progress = { summary, podOf: nodes.podOf, missingPods: [] };
-    if (scaling && !shrunk && !(scaling === 'out' && result.done)) progress.scaling = scaling;
+    if (scaling && !scaledIn && !(scaling === 'out' && result.done)) progress.scaling = scaling;
     if (result.error !== undefined) progress.error = result.error;
     await writeStatus(before, progress);
     return { requeueAfter: result.done ? resyncMs : progressMs };
