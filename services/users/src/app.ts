@@ -4,6 +4,7 @@ import { generateSigningKey, importSigningKey, type SigningKey } from '@souk/kit
 import { toPkcs8Pem } from '@souk/kit/auth/pem';
 import { createTokenIssuer, createTokenVerifier } from '@souk/kit/auth/tokens';
 import { Cache } from '@souk/kit/cache/cache';
+import { RecentWrites } from '@souk/kit/db/recent-writes';
 import { createKafka } from '@souk/kit/events/kafka';
 import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
 import { OutboxRelay } from '@souk/kit/events/relay';
@@ -138,7 +139,12 @@ export async function startUsers(config: UsersConfig, options: UsersAppOptions =
     metrics,
     log,
   });
-  const accounts = new Accounts({ db, users, sessions, hasher, metrics });
+  const recentWrites = new RecentWrites({
+    redis,
+    prefix: `${prefix}users:`,
+    windowMs: config.READ_YOUR_WRITES_MS,
+  });
+  const accounts = new Accounts({ db, recentWrites, users, sessions, hasher, metrics });
   const check = new TokenCheck(verifier, denyList, sessions);
 
   let adminSeed: SeedOutcome | undefined;

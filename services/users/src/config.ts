@@ -30,6 +30,8 @@ export const usersConfig = baseConfig
     LOGIN_LIMIT_WINDOW_MS: positiveInt.default(15 * 60_000),
     VALIDATE_LIMIT_PER_IP: positiveInt.default(6000),
     VALIDATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
+    /** After an account changes, its own profile reads go to the primary for this long (replica lag). */
+    READ_YOUR_WRITES_MS: positiveInt.default(5_000),
     /** Apply the migrations at start; defaults to on in development and test. */
     MIGRATE_ON_START: z
       .enum(['true', 'false'])

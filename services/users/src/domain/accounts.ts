@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RecentWrites } from '@souk/kit/db/recent-writes';
 import { isUniqueViolation, type UsersDb } from '../data/database.ts';
 import type { Role, User, UsersRepository } from '../data/users.ts';
 import { type UserChanges, userEvents } from '../events/user-events.ts';
@@ -11,6 +12,8 @@ import type { Sessions } from './sessions.ts';
 
 export interface AccountsOptions {
   db: UsersDb;
+  /** Remembers which accounts just changed, so their next reads see the change (kit read-your-writes). */
+  recentWrites: RecentWrites;
   users: UsersRepository;
   sessions: Sessions;
   hasher: PasswordHasher;
@@ -60,6 +63,7 @@ export class Accounts {
         return created;
       });
       this.#o.metrics.registrations.inc();
+      await this.#marked(user.id);
       return user;
     } catch (error) {
       if (isUniqueViolation(error)) throw emailTaken();
@@ -69,7 +73,10 @@ export class Accounts {
 
   /** The caller's own profile; a read that may be served by the replica. */
   async profile(userId: string): Promise<User> {
-    const user = await this.#o.users.byIdTolerant(userId);
+    const recent = await this.#o.recentWrites.recent(userId).catch(() => true);
+    const user = recent
+      ? await this.#o.users.byIdOnPrimary(userId)
+      : await this.#o.users.byIdTolerant(userId);
     if (user?.status !== 'active') throw notFound();
     return user;
   }
@@ -109,12 +116,18 @@ export class Accounts {
           : undefined;
         return { user, revoked };
       });
+      await this.#marked(userId);
       if (revoked) await sessions.afterRevoke(revoked);
       return user;
     } catch (error) {
       if (isUniqueViolation(error)) throw emailTaken();
       throw error;
     }
+  }
+
+  /** Without Redis the mark is lost; the replica lags by milliseconds, so the write still succeeds. */
+  async #marked(userId: string): Promise<void> {
+    await this.#o.recentWrites.mark(userId).catch(() => {});
   }
 
   /** Anonymises the account (never a hard delete: orders keep their user id) and ends its sessions. */
