@@ -40,8 +40,7 @@ export interface RedisClusterControllerOptions {
   workers?: number;
 }
 
-const STEP_REASONS: Record<Step['kind'], string> = {
-  wait: 'Waiting',
+const STEP_REASONS: Record<Exclude<Step['kind'], 'wait'>, string> = {
   meet: 'NodesMet',
   forget: 'NodesForgotten',
   assignSlots: 'SlotsAssigned',
@@ -184,7 +183,9 @@ export function redisClusterController(
       },
       { budgetMs: o.budgetMs ?? 10_000 },
     );
-    for (const step of result.applied) recorder.event(rc, 'Normal', STEP_REASONS[step.kind], describe(step));
+    for (const step of result.applied) {
+      if (step.kind !== 'wait') recorder.event(rc, 'Normal', STEP_REASONS[step.kind], describe(step));
+    }
     for (const w of result.warnings) recorder.event(rc, 'Warning', 'ClusterWarning', w);
 
     let scaledIn = false;
