@@ -46,6 +46,9 @@ export function commandConsumer(options: CommandConsumerOptions): EventConsumer<
     logger: options.logger,
     shutdown: options.shutdown,
     transactionTimeoutMs: options.transactionTimeoutMs,
+    // A step waits on the provider inside its transaction (up to its timeout, with retries): one
+    // transaction per step, so a slow card holds up no other order's commit.
+    maxEventsPerTransaction: 1,
     handlers: [
       on(PaymentRequested, (event, tx: Tx) =>
         options.steps.authorize(tx, event.data).then(remember(event.id)),
