@@ -12,7 +12,15 @@ import type { Manager } from '../src/runtime/manager.ts';
 import type { KubeObject } from '../src/runtime/object.ts';
 import { assertGolden } from './golden.ts';
 import { eventually, RC, startCluster, type TestCluster } from './support/cluster.ts';
-import { clusterClient, clusterStates, missingKeys, NodePool, writeKeys } from './support/rediscluster.ts';
+import {
+  clusterClient,
+  clusterStates,
+  missingKeys,
+  NodePool,
+  type ReplacedPod,
+  replacePod,
+  writeKeys,
+} from './support/rediscluster.ts';
 
 type Obj = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
 type Cond = { type: string; status: string; reason: string; message: string; observedGeneration?: number };
@@ -143,6 +151,7 @@ let kubelet: TestKubelet;
 let pool: NodePool;
 let mgr: Manager;
 let client: Cluster | undefined;
+const replaced: ReplacedPod[] = [];
 
 const s = suite('RedisCluster controller');
 
@@ -161,6 +170,7 @@ s.before(async () => {
         pool,
         addressOf: (pod: Pod) => kubelet.addresses.get(pod.metadata.name),
         progressIntervalMs: 200,
+        resyncMs: 1000,
       },
     },
   );
@@ -173,6 +183,7 @@ s.after(async () => {
   await mgr.stop();
   await kubelet.stop();
   await pool.close();
+  for (const r of replaced) await r.stop();
   await redis.stop();
   await c.stop();
 });
@@ -349,6 +360,52 @@ s('scale back to 3 masters: drained first, then the StatefulSet shrinks', async 
     'a ScaledIn Event',
   );
 });
+
+s(
+  'a master lost with no replica: the cluster heals and a Warning Event says slots lost their keys',
+  async () => {
+    await c.client.create({
+      ...RC,
+      metadata: { name: 'lossy', namespace: NS },
+      spec: { masters: 3, replicasPerMaster: 0, config: { clusterNodeTimeoutMs: 1000 } },
+    });
+    await eventually(
+      async () => {
+        const rc = await c.client.get<Obj>(RC, NS, 'lossy');
+        return cond(rc, 'Ready')?.status === 'True' && rc?.status?.['slotsAssigned'] === 16384;
+      },
+      'RedisCluster lossy Ready',
+      30_000,
+    );
+    // The pod comes back without its volume: an empty node with a new id at the same address.
+    replaced.push(await replacePod(redis, kubelet.addresses.get('lossy-0') as string));
+    const warning = await eventually(
+      async () => {
+        const events = (await c.client.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: NS }))
+          .items as Obj[];
+        return events.find(
+          (e) => (e['involvedObject'] as { name: string }).name === 'lossy' && e['type'] === 'Warning',
+        );
+      },
+      'a Warning Event on lossy',
+      30_000,
+    );
+    assert.is(warning['reason'], 'ClusterWarning');
+    assert.match(String(warning['message']), /lose their keys|no owner/);
+    const healed = await eventually(
+      async () => {
+        const rc = await c.client.get<Obj>(RC, NS, 'lossy');
+        const nodes = (rc?.status?.['nodes'] as NodeStatus[] | undefined) ?? [];
+        return cond(rc, 'Ready')?.status === 'True' && nodes.filter((n) => n.role === 'master').length === 3
+          ? rc
+          : undefined;
+      },
+      'lossy Ready again with 3 masters',
+      30_000,
+    );
+    assert.is(healed.status?.['slotsAssigned'], 16384);
+  },
+);
 
 s('an invalid spec (2 masters) is refused by the CRD schema, naming the field', async () => {
   try {
