@@ -5,6 +5,7 @@
  */
 import { type FieldError, forbiddenField, invalid, notSupported, required } from './errors.ts';
 import { dns1035Label, dns1123Label, dns1123Subdomain, labelValue, qualifiedName } from './names.ts';
+import { parseQuantity, QUANTITY_FORMAT_ERROR } from './quantity.ts';
 import type { ResourceType } from './resources.ts';
 import { isObject, type Json, type JsonObject } from './schema.ts';
 
@@ -141,6 +142,19 @@ function validatePodSpec(ps: JsonObject, path: string, errs: FieldError[], prese
       names.add(String(co.name));
     }
     if (!co.image) errs.push(required(`${p}.image`));
+    (Array.isArray(co.env) ? co.env : []).forEach((e, j) => {
+      const name = obj(e).name;
+      if (typeof name === 'string' && !/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
+        errs.push(
+          invalid(
+            `${p}.env[${j}].name`,
+            name,
+            "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')",
+          ),
+        );
+      }
+    });
+    validateResources(obj(co.resources), `${p}.resources`, errs);
     const ports = Array.isArray(co.ports) ? co.ports : [];
     ports.forEach((pt, j) => {
       const cp = obj(pt).containerPort;
@@ -151,6 +165,80 @@ function validatePodSpec(ps: JsonObject, path: string, errs: FieldError[], prese
       }
     });
   });
+}
+
+function validateResources(r: JsonObject, path: string, errs: FieldError[]): void {
+  const limits = obj(r.limits);
+  const requests = obj(r.requests);
+  for (const [field, m] of [
+    ['limits', limits],
+    ['requests', requests],
+  ] as const) {
+    for (const [k, v] of Object.entries(m)) {
+      const q = parseQuantity(v);
+      if (q === undefined) errs.push(invalid(`${path}.${field}[${k}]`, v, QUANTITY_FORMAT_ERROR));
+      else if (q < 0) errs.push(invalid(`${path}.${field}[${k}]`, v, 'must be greater than or equal to 0'));
+    }
+  }
+  for (const [k, v] of Object.entries(requests)) {
+    const req = parseQuantity(v);
+    const lim = parseQuantity(limits[k]);
+    if (req !== undefined && lim !== undefined && req > lim) {
+      errs.push(
+        invalid(
+          `${path}.requests`,
+          String(v),
+          `must be less than or equal to ${k} limit of ${String(limits[k])}`,
+        ),
+      );
+    }
+  }
+}
+
+function validateStrategy(spec: JsonObject, errs: FieldError[]): void {
+  const strategy = obj(spec.strategy);
+  const ru = strategy.rollingUpdate;
+  if (strategy.type === 'Recreate' && ru !== undefined && ru !== null) {
+    errs.push({
+      type: 'FieldValueForbidden',
+      field: 'spec.strategy.rollingUpdate',
+      detail: "may not be specified when strategy `type` is 'Recreate'",
+    });
+  }
+  if (isObject(ru)) {
+    const zero = (v: Json | undefined) => v === 0 || v === '0%';
+    if (zero(ru.maxUnavailable) && zero(ru.maxSurge)) {
+      errs.push(
+        invalid(
+          'spec.strategy.rollingUpdate.maxUnavailable',
+          ru.maxUnavailable,
+          'may not be 0 when `maxSurge` is 0',
+        ),
+      );
+    }
+  }
+}
+
+function validateMetricTarget(t: JsonObject, path: string, errs: FieldError[]): void {
+  const type = t.type;
+  if (!type) {
+    errs.push(required(`${path}.type`, 'must specify a metric target type'));
+    return;
+  }
+  if (type === 'Utilization' && t.averageUtilization === undefined) {
+    errs.push(
+      required(`${path}.averageUtilization`, 'must populate averageUtilization when using Utilization type'),
+    );
+  }
+  if (type === 'Value' && t.value === undefined) {
+    errs.push(required(`${path}.value`, 'must populate value when using Value type'));
+  }
+  if (type === 'AverageValue' && t.averageValue === undefined) {
+    errs.push(required(`${path}.averageValue`, 'must populate averageValue when using AverageValue type'));
+  }
+  if (typeof t.averageUtilization === 'number' && t.averageUtilization < 1) {
+    errs.push(invalid(`${path}.averageUtilization`, t.averageUtilization, 'must be greater than 0'));
+  }
 }
 
 function validateService(o: JsonObject, old: JsonObject | undefined, errs: FieldError[]): void {
@@ -196,6 +284,12 @@ function validateHpa(o: JsonObject, errs: FieldError[]): void {
   const metrics = Array.isArray(spec.metrics) ? spec.metrics : [];
   metrics.forEach((m, i) => {
     const mt = obj(m).type;
+    if (mt === 'Resource' || mt === 'ContainerResource') {
+      const src = obj(obj(m)[mt === 'Resource' ? 'resource' : 'containerResource']);
+      const base = `spec.metrics[${i}].${mt === 'Resource' ? 'resource' : 'containerResource'}`;
+      if (!src.name) errs.push(required(`${base}.name`, 'must specify a resource name'));
+      validateMetricTarget(obj(src.target), `${base}.target`, errs);
+    }
     if (!['Object', 'Pods', 'Resource', 'ContainerResource', 'External'].includes(String(mt))) {
       errs.push(
         notSupported(`spec.metrics[${i}].type`, mt ?? '', [
@@ -278,6 +372,7 @@ export function validateBuiltin(t: ResourceType, o: JsonObject, old: JsonObject 
     case 'apps/ReplicaSet':
     case 'apps/DaemonSet':
       validateSelectorAndTemplate(obj(o.spec), old, errs);
+      if (t.kind === 'Deployment') validateStrategy(obj(o.spec), errs);
       break;
     case '/Pod':
       validatePodSpec(obj(o.spec), 'spec', errs);

@@ -1,6 +1,7 @@
 import {
   ApisApi,
   AppsV1Api,
+  AutoscalingV2Api,
   CoreApi,
   CoreV1Api,
   CustomObjectsApi,
@@ -323,6 +324,50 @@ test('unknown fields of built-in kinds are dropped with a warning, or refused wi
     strict.message,
     'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"',
   );
+});
+
+test('built-in rules: requests within limits, env names, HPA metric targets, rolling update bounds', async ({
+  api,
+}) => {
+  const kc = api.kubeConfig();
+  const apps = kc.makeApiClient(AppsV1Api);
+  const d = deployment('rules');
+  d.spec!.template.spec!.containers[0]!.resources = { requests: { cpu: '2' }, limits: { cpu: '500m' } };
+  d.spec!.template.spec!.containers[0]!.env = [{ name: '1BAD', value: 'x' }];
+  d.spec!.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 0 } };
+  const err = await expectStatus(apps.createNamespacedDeployment({ namespace: 'shop', body: d }), 422);
+  const causes = (err.details?.causes ?? []).map((c) => `${c.field}: ${c.message}`);
+  assert.ok(
+    causes.includes(
+      'spec.template.spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 500m',
+    ),
+    causes.join('\n'),
+  );
+  assert.ok(
+    causes.some((c) => c.startsWith('spec.template.spec.containers[0].env[0].name: Invalid value: "1BAD"')),
+    causes.join('\n'),
+  );
+  assert.ok(
+    causes.some((c) => c.startsWith('spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0')),
+    causes.join('\n'),
+  );
+
+  const hpa = await expectStatus(
+    kc.makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({
+      namespace: 'shop',
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+          minReplicas: 2,
+          maxReplicas: 5,
+          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization' } } }],
+        },
+      },
+    }),
+    422,
+  );
+  assert.is(hpa.details?.causes?.[0]?.field, 'spec.metrics[0].resource.target.averageUtilization');
 });
 
 test('list: label and field selectors, list resourceVersion, limit/continue', async ({ api }) => {
