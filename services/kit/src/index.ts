@@ -48,6 +48,13 @@ export {
   type TokenIssuer,
   type TokenVerifier,
 } from './auth/tokens.ts';
+export {
+  type AuthenticateUpgradeOptions,
+  authenticateUpgrade,
+  BEARER_PROTOCOL,
+  type OfferedProtocols,
+  offeredProtocols,
+} from './auth/websocket.ts';
 export { backoffDelay, sleep } from './backoff.ts';
 export { Cache, type CacheOptions, type CacheResult, type GetOptions } from './cache/cache.ts';
 export { SingleFlight } from './cache/single-flight.ts';
@@ -65,6 +72,7 @@ export { databaseConfig, redisConfig } from './db/config.ts';
 export { type Database, type DatabaseOptions, openDatabase, type RoutedClient } from './db/database.ts';
 export { generatePrismaClient } from './db/generate.ts';
 export { type MigrateOptions, type MigrateResult, MigrationError, migrate } from './db/migrate.ts';
+export * from './events/index.ts';
 export { type CheckFunction, type CheckOptions, Health, type Readiness } from './health.ts';
 export { HttpClient, type HttpClientOptions, isIdempotent, type RequestOptions } from './http-client.ts';
 export { createLogger, type Logger } from './logger.ts';
@@ -127,6 +135,7 @@ export {
   withSpan,
 } from './spans.ts';
 export { InMemorySpanExporter, installTracing, type Tracing, tracer } from './tracing.ts';
+export { rejectUpgrade, type UpgradeHandler } from './upgrade.ts';
 export {
   CircuitOpenError,
   UpstreamError,
@@ -134,4 +143,3 @@ export {
   UpstreamTimeoutError,
   UpstreamUnreachableError,
 } from './upstream-error.ts';
-export * from './events/index.ts';

@@ -13,6 +13,7 @@ import type { OpenApiOptions } from './openapi.ts';
 import type { Route } from './route.ts';
 import { Shutdown } from './shutdown.ts';
 import { installTracing, type SpanExporter, type Tracing } from './tracing.ts';
+import type { UpgradeHandler } from './upgrade.ts';
 
 export interface ServiceOptions<C extends BaseConfig> {
   config: C;
@@ -32,6 +33,8 @@ export interface StartOptions {
   use?: Middleware[];
   cors?: cors.Options;
   openapi?: OpenApiOptions;
+  /** Takes the port's upgrade requests (WebSockets); without it they are left unanswered by Node. */
+  upgrade?: UpgradeHandler;
 }
 
 export interface Listening {
@@ -55,6 +58,7 @@ export class Service<C extends BaseConfig = BaseConfig> {
   readonly #description: string | undefined;
   #server: Server | undefined;
   #metricsServer: Server | undefined;
+  #upgrade: UpgradeHandler | undefined;
   #stopping: Promise<boolean> | undefined;
 
   constructor(options: ServiceOptions<C>) {
@@ -114,6 +118,11 @@ export class Service<C extends BaseConfig = BaseConfig> {
     // Outlive the ingress's idle upstream connections, so it never sends on one being closed.
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
+    if (options.upgrade) {
+      const upgrade = options.upgrade;
+      this.#upgrade = upgrade;
+      server.on('upgrade', (req, socket, head) => upgrade.handle(req, socket, head));
+    }
     this.#server = server;
     const port = await listen(server, this.config.PORT, this.config.HOST);
     const url = `http://${displayHost(this.config.HOST)}:${port}`;
@@ -152,6 +161,11 @@ export class Service<C extends BaseConfig = BaseConfig> {
 
   async #stop(): Promise<boolean> {
     this.health.markShuttingDown();
+    if (this.#upgrade) {
+      await this.#upgrade.close().catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'closing upgraded connections failed');
+      });
+    }
     let drained = true;
     if (this.#server) drained = await drain(this.#server, this.config.SHUTDOWN_DRAIN_MS);
     if (!drained)
