@@ -57,8 +57,7 @@ export function resourceStatus(rc: RedisCluster, p: Progress, now = new Date()):
     if (s.phase === 'ready' && !p.scaling) reason = 'Ready';
     else if (s.phase === 'unreachable') reason = 'NodesUnreachable';
     else if (s.phase === 'heal' || s.phase === 'resume') reason = 'Healing';
-    else if (!wasServing && s.slotsAssigned < SLOT_COUNT) reason = 'Bootstrapping';
-    else if (!wasServing && !p.scaling) reason = 'Bootstrapping';
+    else if (!wasServing && (s.slotsAssigned < SLOT_COUNT || !p.scaling)) reason = 'Bootstrapping';
     else if (changing) reason = 'Scaling';
     else reason = 'Healing';
     ready = { type: 'Ready', status: reason === 'Ready' ? 'True' : 'False', reason, message };
