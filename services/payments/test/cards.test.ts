@@ -85,6 +85,30 @@ test('the timeout card: no answer within PROVIDER_TIMEOUT_MS, one attempt, Payme
   assert.equal(entries.length, 0);
 });
 
+test('after a timeout the saga compensates with a void: PaymentVoided releasing 0', async () => {
+  const command = commands.authorize(TEST_CARDS.timeout, 5_000);
+  const orderId = command.aggregateId;
+  // The saga's deadline may fire before the outcome: it voids without knowing the payment id.
+  await saga.send(command, commands.void(orderId));
+  const [failed, voided] = await saga.waitForOutcomes(orderId, 2);
+  assert.equal(failed?.type, 'PaymentFailed');
+  assert.equal(voided?.type, 'PaymentVoided');
+  const paymentId = (failed!.data as { paymentId: string }).paymentId;
+  assert.deepEqual(
+    { ...(voided!.data as object), stepId: undefined },
+    {
+      orderId,
+      stepId: undefined,
+      paymentId,
+      amountCents: 0,
+      currency: 'EUR',
+    },
+  );
+  const { payment, balances } = await ledgerOf(payments, orderId);
+  assert.equal(payment?.status, 'failed');
+  assert.deepEqual(balances, { customer: 0, hold: 0, merchant: 0 });
+});
+
 test('the error card: retried PROVIDER_MAX_ATTEMPTS times with backoff, then PaymentFailed provider_error', async () => {
   const command = commands.authorize(TEST_CARDS.error, 700);
   await saga.send(command);
@@ -178,12 +202,12 @@ test('the counters count each result once', async () => {
   };
   assert.equal(value('souk_payments_authorizations_total\\{result="approved",service="payments"\\}'), 3);
   assert.equal(value('souk_payments_authorizations_total\\{result="declined",service="payments"\\}'), 2);
-  assert.equal(value('souk_payments_authorizations_total\\{result="failed",service="payments"\\}'), 2);
+  assert.equal(value('souk_payments_authorizations_total\\{result="failed",service="payments"\\}'), 3);
   assert.equal(
     value(
       'souk_payments_provider_calls_total\\{operation="authorize",result="timeout",service="payments"\\}',
     ),
-    1,
+    2,
   );
 });
 
