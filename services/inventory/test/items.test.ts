@@ -34,6 +34,21 @@ const consumed = (type: string, n: number) =>
     return sample(text, 'souk_events_consumed_total', { type, result: 'processed' }) >= n ? true : undefined;
   });
 
+/**
+ * A read that was a cache hit and loaded nothing from the database (the hit counter moved, the miss
+ * counter did not). Tried a few times: on this loaded machine a Redis call can exceed the cache's
+ * 250 ms budget, and the kit then serves from the database for a second, as it should.
+ */
+async function cachedRead(path: string) {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const [hits, misses] = [await cacheCount('hit'), await cacheCount('miss')];
+    const answer = await call(base, 'GET', path);
+    if ((await cacheCount('hit')) - hits === 1 && (await cacheCount('miss')) === misses) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+  }
+  throw new Error(`${path} was never served from the cache`);
+}
+
 const flow = suite('seed flow');
 let itemId = '';
 
@@ -55,12 +70,8 @@ flow('a public GET needs no token, and the second one is a cache hit', async () 
   assert.equal(first.status, 200);
   assert.equal(first.body['title'], 'Cordless drill');
   assert.equal(first.headers.get('etag'), '"1"');
-  const hits = await cacheCount('hit');
-  const misses = await cacheCount('miss');
-  const second = await call(base, 'GET', `/items/${itemId}`);
+  const second = await cachedRead(`/items/${itemId}`);
   assert.equal(second.body, first.body);
-  assert.equal((await cacheCount('hit')) - hits, 1, 'served from Redis');
-  assert.equal((await cacheCount('miss')) - misses, 0, 'no database load');
 });
 
 flow('an update is visible at once to the next read', async () => {
@@ -80,9 +91,7 @@ flow('an update is visible at once to the next read', async () => {
 flow('a change event drops the cached entry, even when the writer never touched the cache', async () => {
   await consumed('ItemUpdated', 1);
   await call(base, 'GET', `/items/${itemId}`);
-  const hits = await cacheCount('hit');
-  await call(base, 'GET', `/items/${itemId}`);
-  assert.equal((await cacheCount('hit')) - hits, 1, 'version 2 is cached');
+  assert.equal((await cachedRead(`/items/${itemId}`)).headers.get('etag'), '"2"', 'version 2 is cached');
   // Another replica's commit whose own invalidation was lost: only the event reaches us.
   await inventory.db.primary.$transaction(async (tx) => {
     await tx.$executeRawUnsafe(

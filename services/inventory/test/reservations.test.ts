@@ -12,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openInventoryDb } from '../src/data/database.ts';
 import { reserve } from '../src/domain/reservations.ts';
-import { metricsText, sample, startInventory, until } from './support.ts';
+import { metricsText, sample, startInventory, until, within } from './support.ts';
 
 const s = await useSuite('inventory-reservations');
 // No HTTP writes here: users is never asked.
@@ -110,7 +110,7 @@ stock('100 concurrent orders for 10 units: exactly 10 reserve, stock never negat
 });
 
 stock('an order with one available and one short line reserves nothing and emits StockRejected', async () => {
-  await inventory.joined();
+  await within('the consumers to join their groups', inventory.joined());
   const plenty = await newItem(5);
   const scarce = await newItem(1);
   const orderId = randomUUID();

@@ -88,8 +88,9 @@ export class ItemCatalog {
     private readonly ttl: { itemMs: number; listMs: number },
   ) {}
 
-  get(id: string): Promise<ItemView | undefined> {
-    return this.cache.get(
+  /** Undefined when there is no such item (null in the cache is the tombstone of a deletion). */
+  async get(id: string): Promise<ItemView | undefined> {
+    const view = await this.cache.get<ItemView | null | undefined>(
       itemKey(id),
       async () => {
         const item = await findItem(this.db.client, id);
@@ -97,6 +98,7 @@ export class ItemCatalog {
       },
       { ttlMs: this.ttl.itemMs },
     );
+    return view ?? undefined;
   }
 
   /** Throws InvalidCursor for a cursor of another sort or filter. */
@@ -163,7 +165,12 @@ export class ItemCatalog {
       await deleteItem(tx, id);
       await appendToOutbox(tx, ItemDeleted.create(id, { itemId: id }));
     });
-    await this.invalidate([id]).catch(() => {});
+    // A tombstone rather than a plain drop: the next read would go to the replica, which may not
+    // have seen the delete yet, and cache the item again. The ItemDeleted event drops it later.
+    await Promise.all([
+      this.cache.set(itemKey(id), null, { ttlMs: this.ttl.itemMs }),
+      this.cache.invalidateTag(LIST_TAG),
+    ]).catch(() => {});
   }
 
   /** Drops the items' entries and every list page (from change events). */
