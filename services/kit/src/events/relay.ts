@@ -51,6 +51,12 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Polls this often even without a notification, as a safety net. */
   pollIntervalMs?: number;
+  /**
+   * After a wake-up, waits this long for more events before publishing, so they travel in one
+   * produce request: consumers of the local mock cluster get one record batch per partition per
+   * fetch, so events per batch bound their throughput.
+   */
+  lingerMs?: number;
   /** How often shards are rebalanced across the live relays. */
   rebalanceIntervalMs?: number;
   backoff?: { initialMs?: number; maxMs?: number };
@@ -89,6 +95,7 @@ export class OutboxRelay {
       | 'pruneIntervalMs'
       | 'flushTimeoutMs'
       | 'resolveTopic'
+      | 'lingerMs'
     >
   > &
     OutboxRelayOptions;
@@ -111,6 +118,7 @@ export class OutboxRelay {
     this.#o = {
       batchSize: 500,
       pollIntervalMs: 1_000,
+      lingerMs: 5,
       rebalanceIntervalMs: 1_000,
       retentionMs: 24 * 3600_000,
       pruneIntervalMs: 60_000,
@@ -172,6 +180,8 @@ export class OutboxRelay {
           if (more) continue;
           if (flushing) break;
           await this.#wakeup.wait(this.#o.pollIntervalMs);
+          if (this.#o.lingerMs > 0 && !this.#stopping)
+            await new Promise((r) => setTimeout(r, this.#o.lingerMs));
         } catch (error) {
           failures++;
           this.#metrics.relayErrors.inc({ stage });
