@@ -90,6 +90,7 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
     kafka,
     db,
     resolveTopic,
+    groupPrefix: config.TOPIC_PREFIX,
     metrics: service.metrics,
     logger: service.logger,
     shutdown: service.shutdown,

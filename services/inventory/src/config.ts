@@ -23,7 +23,7 @@ export const inventoryConfig = baseConfig.extend({
   SWEEP_INTERVAL_MS: ms.default(1_000),
   ITEM_CACHE_TTL_MS: ms.default(60_000),
   LIST_CACHE_TTL_MS: ms.default(30_000),
-  /** Prepended to Redis keys and Kafka topics (one namespace per environment or test). */
+  /** Prepended to Redis keys, and to Kafka topics and consumer groups (one namespace per environment or test). */
   KEY_PREFIX: z.string().default(''),
   TOPIC_PREFIX: z.string().default(''),
 });

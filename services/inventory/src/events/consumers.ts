@@ -21,6 +21,8 @@ interface Common {
   kafka: Kafka;
   db: InventoryDb;
   resolveTopic: (topic: string) => string;
+  /** Prepended to the consumer group ids (one namespace per environment or test, like the topics). */
+  groupPrefix: string;
   metrics: Metrics;
   logger: Logger;
   shutdown: Shutdown;
@@ -41,7 +43,7 @@ export function reservationConsumer(
   };
   return new EventConsumer<Tx>({
     kafka: options.kafka,
-    groupId: 'inventory-reservations',
+    groupId: `${options.groupPrefix}inventory-reservations`,
     db: options.db.primary,
     resolveTopic: options.resolveTopic,
     metrics: options.metrics,
@@ -80,7 +82,7 @@ export function cacheInvalidationConsumer(options: Common & { catalog: ItemCatal
   const drop = (itemIds: string[]) => options.catalog.invalidate(itemIds);
   return new EventConsumer<Tx>({
     kafka: options.kafka,
-    groupId: 'inventory-cache',
+    groupId: `${options.groupPrefix}inventory-cache`,
     db: options.db.primary,
     resolveTopic: options.resolveTopic,
     metrics: options.metrics,
