@@ -1,0 +1,167 @@
+import {
+  authenticate,
+  closeRedisCluster,
+  createDenyList,
+  createRedisCluster,
+  createService,
+  createTokenVerifier,
+  JWKS_PATH,
+  type Listening,
+  redisReady,
+  remoteJwks,
+  type Service,
+  type Tracing,
+} from '@souk/kit';
+import { createKafka } from '@souk/kit/events/index';
+import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
+import type { Transporter } from 'nodemailer';
+import type { DestinationStream } from 'pino';
+import type { NotificationsConfig } from './config.ts';
+import { migrateNotifications, type NotificationsDb, openNotificationsDb } from './data/database.ts';
+import { NotificationsRepository } from './data/notifications.ts';
+import { OrderOwnersRepository } from './data/order-owners.ts';
+import { RecipientsRepository } from './data/recipients.ts';
+import { Mailer, mailTransport } from './domain/mailer.ts';
+import { notificationsMetrics } from './domain/metrics.ts';
+import { Notifier } from './domain/notifier.ts';
+import { notificationConsumer } from './events/consumer.ts';
+import { Fanout } from './events/fanout.ts';
+import { consolePages } from './routes/console.ts';
+import { notificationRoutes } from './routes/notifications.ts';
+import { Stream } from './routes/stream.ts';
+
+export const VERSION = '0.1.0';
+
+export interface NotificationsOptions {
+  config: NotificationsConfig;
+  logDestination?: DestinationStream;
+  /** Tracing already installed in this process (several services in one test process). */
+  tracing?: Tracing;
+  /** Another nodemailer transport (default: SMTP_URL, or JSON). */
+  transport?: Transporter;
+}
+
+export interface Notifications {
+  service: Service<NotificationsConfig>;
+  db: NotificationsDb;
+  stream: Stream;
+  mailer: Mailer;
+  /** Listens, subscribes to the fan-out, then starts the consumer and the mailer. */
+  start(): Promise<Listening>;
+  /** Resolves once the consumer has joined its group (the first join takes seconds). */
+  joined(): Promise<void>;
+  stop(): Promise<boolean>;
+}
+
+/** Builds the notifications service from its configuration; nothing runs until `start()`. */
+export async function createNotifications(options: NotificationsOptions): Promise<Notifications> {
+  const { config } = options;
+  const service = createService({
+    config,
+    version: VERSION,
+    description:
+      'Per-user notifications from the order, payment and user events: `GET /notifications`, a live ' +
+      'WebSocket at /notifications/stream (token as the subprotocol `bearer.<token>` next to ' +
+      '`souk.notifications.v1`; `?lastId=N` resumes), an admin event stream at /notifications/events, ' +
+      'e-mail once per notification, and the live console at /console.',
+    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
+  });
+  const log = service.logger;
+  if (config.MIGRATE_ON_START ?? config.NODE_ENV !== 'production') {
+    await migrateNotifications(config.DATABASE_URL, (m) => log.info(m));
+  }
+  const db = await openNotificationsDb({
+    url: config.DATABASE_URL,
+    replicaUrl: config.DATABASE_REPLICA_URL,
+    metrics: service.metrics,
+  });
+  db.registerHealth(service.health);
+  service.shutdown.register('database', () => db.close(), { phase: 'clients' });
+
+  const redis = createRedisCluster(config.REDIS_NODES);
+  service.shutdown.register('redis', () => closeRedisCluster(redis), { phase: 'clients' });
+  await redisReady(redis, 5_000).catch((error: unknown) =>
+    log.warn({ err: error }, 'redis cluster not ready at start'),
+  );
+  const verifier = createTokenVerifier({
+    keys: remoteJwks(new URL(JWKS_PATH, config.USERS_URL)),
+    issuer: 'souk-users',
+    audience: 'souk',
+    algorithms: ['ES256'],
+  });
+  const denyList = createDenyList({ redis, prefix: config.REDIS_KEY_PREFIX, metrics: service.metrics });
+  const auth = [authenticate({ verifier, denyList })];
+
+  const counters = notificationsMetrics(service.metrics);
+  const repo = new NotificationsRepository(db);
+  const notifier = new Notifier(repo, new RecipientsRepository(), new OrderOwnersRepository());
+  const stream = new Stream({ verifier, denyList, repo, metrics: counters, log, pingMs: config.WS_PING_MS });
+  const fanout = new Fanout({
+    redis,
+    nodes: config.REDIS_NODES,
+    prefix: config.REDIS_KEY_PREFIX,
+    log,
+    onMessage: (m) => {
+      if (m.t === 'notification') stream.notification(m.userId, m.notification);
+      else if (m.t === 'user-deleted') stream.userDeleted(m.userId);
+      else stream.event(m.event);
+    },
+  });
+  service.shutdown.register('fan-out', () => fanout.close(), { phase: 'clients' });
+  const mailer = new Mailer({
+    db,
+    transport: options.transport ?? mailTransport(config.SMTP_URL),
+    from: config.MAIL_FROM,
+    pollMs: config.MAIL_POLL_MS,
+    metrics: counters,
+    log,
+  });
+  service.shutdown.register('mailer', () => mailer.stop(), { phase: 'relays' });
+
+  const kafka = createKafka(
+    config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+    { clientId: config.SERVICE_NAME },
+  );
+  const kafkaHealth = registerKafkaHealth(service.health, kafka);
+  service.shutdown.register('kafka health', () => kafkaHealth.close(), { phase: 'clients' });
+  const consumer = notificationConsumer({
+    kafka,
+    db,
+    notifier,
+    groupId: `${config.KAFKA_TOPIC_PREFIX}notifications`,
+    resolveTopic: (topic) => `${config.KAFKA_TOPIC_PREFIX}${topic}`,
+    counters,
+    metrics: service.metrics,
+    logger: log,
+    shutdown: service.shutdown,
+    onCommitted: ({ event, stored, deletedUser }) => {
+      if (stored) {
+        void fanout.publish({ t: 'notification', userId: stored.userId, notification: stored.notification });
+        mailer.kick();
+      }
+      if (deletedUser) void fanout.publish({ t: 'user-deleted', userId: deletedUser });
+      void fanout.publish({ t: 'event', event });
+    },
+  });
+
+  return {
+    service,
+    db,
+    stream,
+    mailer,
+    async start() {
+      await fanout.start();
+      const listening = await service.start({
+        routes: notificationRoutes(repo, auth),
+        use: [consolePages()],
+        upgrade: stream,
+      });
+      mailer.start();
+      await consumer.start();
+      return listening;
+    },
+    joined: () => consumer.joined(),
+    stop: () => service.stop(),
+  };
+}
