@@ -155,6 +155,7 @@ async function open() {
     },
     true,
   );
+  $('panels').classList.toggle('single', !state.roles.includes('admin'));
   if (state.roles.includes('admin')) {
     $('events').hidden = false;
     connect(
