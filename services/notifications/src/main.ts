@@ -4,5 +4,6 @@ import { notificationsConfig } from './config.ts';
 
 const config = loadConfigOrExit(notificationsConfig);
 const app = await createNotifications({ config });
-await app.start();
+// Before start: it serves /livez before the consumer has subscribed, and a SIGTERM may come then.
 app.service.exitOnSignals();
+await app.start();

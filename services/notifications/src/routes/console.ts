@@ -14,10 +14,11 @@ const files: Record<string, { name: string; type: string }> = {
  * without CORS; the policy below allows exactly that and nothing else.
  */
 export function consolePages(): Middleware {
+  const dir = new URL('../console/', import.meta.url);
   const content = new Map(
     Object.entries(files).map(([path, f]) => [
       path,
-      { type: f.type, body: readFileSync(new URL(`../console/${f.name}`, import.meta.url)) },
+      { type: f.type, body: readFileSync(new URL(f.name, dir)) },
     ]),
   );
   return async (ctx, next) => {
