@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { OrdersDb } from '../data/database.ts';
 import { countInFlight, lockDue } from '../data/orders.ts';
 import type { SagaMetrics } from './metrics.ts';
@@ -17,8 +18,12 @@ export interface SweeperOptions {
  * several replicas sweep side by side without firing one deadline twice, and a saga a consumer is
  * advancing right now is left for the next pass (its deadline is re-read under the lock).
  */
+/** Session advisory lock of the replica that reports `souk_saga_in_flight` (dashboards sum it). */
+const GAUGE_LOCK = 0x534f_4f31;
+
 export class DeadlineSweeper {
   #timer: NodeJS.Timeout | undefined;
+  #gaugeClient: pg.PoolClient | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
 
@@ -62,13 +67,39 @@ export class DeadlineSweeper {
       { timeout: 30_000 },
     );
     for (const ending of endings) this.o.runner.count(ending);
-    this.o.metrics.inFlight(await countInFlight(this.o.db.primary));
+    await this.#reportInFlight();
     return fired;
+  }
+
+  /**
+   * The sagas in flight are a property of the database, not of a replica: one replica (the holder
+   * of a session advisory lock, taken over when its session ends) reports the count, the others 0,
+   * so the dashboards' sum over replicas is the count.
+   */
+  async #reportInFlight(): Promise<void> {
+    try {
+      if (!this.#gaugeClient) {
+        const client = await this.o.db.pools.primary.connect();
+        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+          GAUGE_LOCK,
+        ]);
+        if (rows[0]?.ok) this.#gaugeClient = client;
+        else client.release();
+      }
+      this.o.metrics.inFlight(this.#gaugeClient ? await countInFlight(this.o.db.primary) : 0);
+    } catch (error) {
+      this.#gaugeClient?.release(true);
+      this.#gaugeClient = undefined;
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#running;
+    // Destroying the connection ends the session, which releases the gauge lock.
+    this.#gaugeClient?.release(true);
+    this.#gaugeClient = undefined;
   }
 }
