@@ -4,7 +4,7 @@ import { call, historyOf, Platform, TEST_CARDS, waitUntil } from './platform.ts'
 
 const platform = new Platform('orders-saga', {
   // Tight step deadlines, so the timeout card's authorization outlives its step.
-  orders: { PAYMENT_TIMEOUT_MS: '5000', COMPENSATION_TIMEOUT_MS: '10000', SWEEP_INTERVAL_MS: '200' },
+  orders: { PAYMENT_TIMEOUT_MS: '5000', COMPENSATION_TIMEOUT_MS: '20000', SWEEP_INTERVAL_MS: '200' },
   payments: { PROVIDER_TIMEOUT_MS: '12000' },
 });
 await platform.start();
@@ -176,13 +176,19 @@ test('cancel while pending: 202, compensation, CANCELLED; cancel after confirm: 
   const done = await platform.settled(buyer, id, 40_000);
   assert.is(done['status'], 'CANCELLED');
   assert.is(done['cancelReason'], 'customer_requested');
-  assert.equal(historyOf(done).slice(-5), [
-    'cancel:requested',
-    'authorize_payment:abandoned',
-    'void_payment:voided',
-    'release_stock:released',
-    'order:CANCELLED',
-  ]);
+  // A void sent again while the provider still hangs is the same step: drop those entries.
+  assert.equal(
+    historyOf(done)
+      .filter((h) => !h.endsWith(':retried'))
+      .slice(-5),
+    [
+      'cancel:requested',
+      'authorize_payment:abandoned',
+      'void_payment:voided',
+      'release_stock:released',
+      'order:CANCELLED',
+    ],
+  );
   assert.is(await platform.stockOf(itemId), 3);
   const afterCancel = await call(platform.ordersUrl, 'POST', `/orders/${id}/cancel`, { token: buyer });
   assert.is(afterCancel.status, 409);
