@@ -248,6 +248,32 @@ test('e-mail: exactly one mail per notification (JSON transport), none on replay
   assert.equal(mails().length, before);
 });
 
+test('a lost fan-out message: the gap in ids is read from the database at the next one', async () => {
+  const c = await open(a.url, alice.token);
+  const ready = await c.ready();
+  // Stored but never fanned out (as when a replica dies between commit and publish).
+  const counter = await db.query(
+    `UPDATE notification_counters SET last_id = last_id + 1 WHERE user_id = $1 RETURNING last_id`,
+    [alice.id],
+  );
+  const lostId = Number(counter.rows[0].last_id);
+  assert.equal(lostId, (ready.lastId ?? 0) + 1);
+  await db.query(
+    `INSERT INTO notifications (user_id, id, event_id, kind, title, body, data, email_status)
+     VALUES ($1, $2, $3, 'order_confirmed', 'lost', 'lost', '{}', 'skipped')`,
+    [alice.id, lostId, uuidv7()],
+  );
+  await settle(300);
+  assert.equal(c.notifications().length, 0);
+  await publisher.send('orders.events', confirmed(alice.id));
+  const got = await c.waitForNotifications(2);
+  assert.deepEqual(
+    got.map((n) => n.id),
+    [lostId, lostId + 1],
+  );
+  await c.close();
+});
+
 test('two instances: the client on B gets what A stored', async () => {
   const b = await startNotifications(s, users.url);
   try {
