@@ -5,10 +5,22 @@ import { percentile, summarize } from '../src/bench/stats.ts';
 import { suiteChart } from '../src/bench/svg-chart.ts';
 
 test('a ratio is computed against the baseline and checked against the target', () => {
-  const m = measure({ name: 'kit hello', value: 20_000, unit: 'req/s', baseline: 25_000, target: 'ratio >= 0.7' });
+  const m = measure({
+    name: 'kit hello',
+    value: 20_000,
+    unit: 'req/s',
+    baseline: 25_000,
+    target: 'ratio >= 0.7',
+  });
   assert.is(m.ratio, 0.8);
   assert.is(m.pass, true);
-  const slow = measure({ name: 'kit hello', value: 10_000, unit: 'req/s', baseline: 25_000, target: 'ratio >= 0.7' });
+  const slow = measure({
+    name: 'kit hello',
+    value: 10_000,
+    unit: 'req/s',
+    baseline: 25_000,
+    target: 'ratio >= 0.7',
+  });
   assert.is(slow.pass, false);
 });
 
