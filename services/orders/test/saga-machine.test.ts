@@ -84,6 +84,16 @@ test('a cancel while capturing refunds once the capture lands, then releases the
   assert.not.ok(r.events.includes('OrderConfirmed'));
 });
 
+test('a free order cancelled while capturing needs no refund', () => {
+  const r = run({ ...fresh(), totalCents: 0 }, reserved, authorized, { kind: 'Cancel' }, (s) => ({
+    kind: 'PaymentCaptured',
+    stepId: s.stepId!,
+  }));
+  assert.is(r.saga.state, 'RELEASING_STOCK');
+  assert.equal(r.history.slice(-2), ['capture_payment:captured', 'refund_payment:nothing_captured']);
+  assert.not.ok(r.events.includes('PaymentRefundRequested'));
+});
+
 test('outcomes of an earlier step are ignored', () => {
   const r = run(fresh(), reserved, deadline, {
     kind: 'PaymentAuthorized',

@@ -200,6 +200,12 @@ export function advance(saga: Saga, input: SagaInput, now: Date, t: SagaTimings)
     );
   };
   const refundPayment = () => {
+    if (s.totalCents === 0) {
+      // Nothing was captured that could be given back (a refund is of a positive amount).
+      record('refund_payment', 'nothing_captured');
+      releaseStock();
+      return;
+    }
     newStep('REFUNDING_PAYMENT', at(t.compensationTimeoutMs));
     d.status = 'CANCELLING';
     d.events.push(refundCommand(s));
