@@ -63,7 +63,13 @@ for (const name of services) {
         DATABASE_REPLICA_URL: s.replicaDatabaseUrl,
         REDIS_NODES: s.redisNodes.map((n) => `${n.host}:${n.port}`).join(','),
         KAFKA_BROKERS: s.kafkaBrokers.join(','),
-        USERS_URL: 'http://127.0.0.1:9',
+        // As the Helm chart gives them: every other service's address (nothing listens there here).
+        ...Object.fromEntries(
+          ['users', 'inventory', 'orders', 'payments', 'notifications'].map((o) => [
+            `${o.toUpperCase()}_URL`,
+            'http://127.0.0.1:9',
+          ]),
+        ),
         JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
           .privateKey.export({ type: 'sec1', format: 'pem' })
           .toString(),

@@ -105,7 +105,10 @@ async function main(): Promise<void> {
         DATABASE_REPLICA_URL: withDatabase(ready.pgReplicaUrl, databaseName(s.name)),
         REDIS_NODES: ready.redisNodes.map((n) => `${n.host}:${n.port}`).join(','),
         KAFKA_BROKERS: ready.kafkaBrokers.join(','),
-        ...(users ? { USERS_URL: `http://127.0.0.1:${users.port}` } : {}),
+        // Every service finds the others as <NAME>_URL, as the Helm chart tells them in a cluster.
+        ...Object.fromEntries(
+          services.map((o) => [`${o.name.toUpperCase()}_URL`, `http://127.0.0.1:${o.port}`]),
+        ),
         ADMIN_EMAIL: DEMO_ADMIN.email,
         ADMIN_PASSWORD: DEMO_ADMIN.password,
       }),
