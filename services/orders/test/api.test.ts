@@ -1,5 +1,10 @@
+import { Metrics } from '@souk/kit';
+import pg from 'pg';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { sagaMetrics } from '../src/domain/metrics.ts';
+import { SagaRunner } from '../src/domain/saga-runner.ts';
+import { DeadlineSweeper } from '../src/domain/sweeper.ts';
 import { ADMIN, call, Platform, TEST_CARDS } from './platform.ts';
 
 const platform = new Platform('orders-api');
@@ -144,6 +149,59 @@ test('metrics: saga counters, duration and in-flight gauge under their DESIGN na
   assert.match(text, /souk_outbox_pending/);
   const openapi = await call(platform.ordersUrl, 'GET', '/openapi.json');
   assert.ok((openapi.body['paths'] as Record<string, unknown>)['/orders/{id}/cancel']);
+});
+
+test('one replica reports the sagas in flight, another takes over when it stops', async () => {
+  const app = platform.orders!;
+  const db = new pg.Client({ connectionString: platform.main.databaseUrl });
+  await db.connect();
+  const id = crypto.randomUUID();
+  await db.query(
+    `INSERT INTO orders (id, user_id, status, total_cents, currency, card_token, card_last4)
+     VALUES ($1, $1, 'PENDING', 1, 'EUR', 'tok_x', '4242')`,
+    [id],
+  );
+  await db.query(
+    `INSERT INTO sagas (order_id, state, step_id, deadline_at, stock) VALUES ($1, 'AUTHORIZING_PAYMENT', $1, now() + interval '1 hour', 'held')`,
+    [id],
+  );
+  const replica = () => {
+    const metrics = new Metrics({ service: 'orders', defaultMetrics: false });
+    const saga = sagaMetrics(metrics);
+    const runner = new SagaRunner(
+      {
+        reservationTimeoutMs: 1,
+        paymentTimeoutMs: 1,
+        captureTimeoutMs: 1,
+        compensationTimeoutMs: 1,
+        compensationAttempts: 1,
+        reservationMarginMs: 1,
+      },
+      saga,
+    );
+    const sweeper = new DeadlineSweeper({ db: app.db, runner, metrics: saga, intervalMs: 60_000 });
+    const gauge = async () => Number(/souk_saga_in_flight\{[^}]*\} (\d+)/.exec(await metrics.text())?.[1]);
+    return { sweeper, gauge };
+  };
+  const a = replica();
+  const b = replica();
+  try {
+    // The app's own sweeper reports; these two report 0.
+    await a.sweeper.sweep();
+    await b.sweeper.sweep();
+    assert.is(await a.gauge(), 0);
+    assert.is(await b.gauge(), 0);
+    await app.sweeper.stop();
+    await a.sweeper.sweep();
+    await b.sweeper.sweep();
+    assert.is(await a.gauge(), 1);
+    assert.is(await b.gauge(), 0);
+  } finally {
+    await a.sweeper.stop();
+    await b.sweeper.stop();
+    await db.query('DELETE FROM orders WHERE id = $1', [id]);
+    await db.end();
+  }
 });
 
 test('inventory down: 503 problem, no order created', async () => {
