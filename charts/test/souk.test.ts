@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { KubernetesObjectApi } from '@kubernetes/client-node';
+import { KubernetesObjectApi, loadYaml } from '@kubernetes/client-node';
 import { repoRoot } from '@souk/harness/workspaces';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -36,7 +36,8 @@ async function applyOurs(objs: K8sObject[]): Promise<void> {
   try {
     const client = KubernetesObjectApi.makeApiClient(api.kubeConfig());
     for (const f of readdirSync(path.join(repoRoot, 'crds')).filter((f) => f.startsWith('souk.dev_'))) {
-      await client.create(parse(readFileSync(path.join(repoRoot, 'crds', f), 'utf8')));
+      // loadYaml, not a plain parse: client-node's typed serializer would drop the x-kubernetes-* keys.
+      await client.create(loadYaml(readFileSync(path.join(repoRoot, 'crds', f), 'utf8')));
     }
     for (const o of objs.filter(ours)) {
       try {
