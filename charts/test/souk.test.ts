@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { KubernetesObjectApi, loadYaml } from '@kubernetes/client-node';
+import { type KubernetesObject, KubernetesObjectApi, loadYaml } from '@kubernetes/client-node';
 import { repoRoot } from '@souk/harness/workspaces';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -37,7 +37,7 @@ async function applyOurs(objs: K8sObject[]): Promise<void> {
     const client = KubernetesObjectApi.makeApiClient(api.kubeConfig());
     for (const f of readdirSync(path.join(repoRoot, 'crds')).filter((f) => f.startsWith('souk.dev_'))) {
       // loadYaml, not a plain parse: client-node's typed serializer would drop the x-kubernetes-* keys.
-      await client.create(loadYaml(readFileSync(path.join(repoRoot, 'crds', f), 'utf8')));
+      await client.create(loadYaml<KubernetesObject>(readFileSync(path.join(repoRoot, 'crds', f), 'utf8')));
     }
     for (const o of objs.filter(ours)) {
       try {
