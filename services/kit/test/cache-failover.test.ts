@@ -153,11 +153,17 @@ test('a Redis master killed under load: no failed request, readiness degraded th
     assert.ok((await metricValue(metrics, 'souk_cache_requests_total', { result: 'error' })) > 0);
     assert.ok((await metricValue(metrics, 'souk_cache_requests_total', { result: 'bypass' })) > 0);
     assert.is(degradedGaugeAtRecovery, 0);
-    // Served from Redis again: a fresh request for a key cached before the kill is a hit.
-    const hitsBefore = await metricValue(metrics, 'souk_cache_requests_total', { result: 'hit' });
-    for (let id = 1; id <= 100; id++) await get(`${base}/items/${id}`);
-    const hitsAfter = await metricValue(metrics, 'souk_cache_requests_total', { result: 'hit' });
-    assert.ok(hitsAfter - hitsBefore >= 90, `hits after recovery: ${hitsAfter - hitsBefore}`);
+    // Served from Redis again: a round of requests for keys cached before the kill is (almost) all
+    // hits. The cluster may still refuse a slot for a moment after readiness turned ok, which puts
+    // the cache back into its cool-down, so give it a few rounds.
+    const rounds: number[] = [];
+    for (let round = 0; round < 20 && (rounds.at(-1) ?? 0) < 90; round++) {
+      if (round > 0) await sleep(500);
+      const hitsBefore = await metricValue(metrics, 'souk_cache_requests_total', { result: 'hit' });
+      for (let id = 1; id <= 100; id++) await get(`${base}/items/${id}`);
+      rounds.push((await metricValue(metrics, 'souk_cache_requests_total', { result: 'hit' })) - hitsBefore);
+    }
+    assert.ok((rounds.at(-1) ?? 0) >= 90, `hits per 100 requests after recovery: ${rounds.join(', ')}`);
     console.log(
       `  failover: ${answered} requests (${answeredDuringFailover} while degraded), 0 failed, ok again ${recoveredAfterMs} ms after the kill`,
     );
