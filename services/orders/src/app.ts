@@ -119,6 +119,7 @@ export async function createOrders(options: OrdersOptions): Promise<OrdersApp> {
     db,
     runner,
     resolveTopic,
+    groupId: `${config.KAFKA_TOPIC_PREFIX}orders-saga`,
     metrics: service.metrics,
     logger: log,
     shutdown: service.shutdown,

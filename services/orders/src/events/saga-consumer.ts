@@ -23,6 +23,8 @@ export interface SagaConsumerOptions {
   db: OrdersDb;
   runner: SagaRunner;
   resolveTopic: (topic: string) => string;
+  /** The consumer group; deployments that share a Kafka cluster give each its own. */
+  groupId: string;
   metrics: Metrics;
   logger: Logger;
   shutdown: Shutdown;
@@ -45,7 +47,7 @@ export function sagaConsumer(o: SagaConsumerOptions): EventConsumer<Tx> {
     };
   return new EventConsumer<Tx>({
     kafka: o.kafka,
-    groupId: 'orders-saga',
+    groupId: o.groupId,
     db: o.db.primary,
     resolveTopic: o.resolveTopic,
     metrics: o.metrics,
