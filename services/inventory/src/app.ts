@@ -6,14 +6,12 @@ import {
   createIntrospectionVerifier,
   createRedisCluster,
   createService,
-  createTokenVerifier,
-  JWKS_PATH,
   type Listening,
   type Middleware,
-  remoteJwks,
   type Service,
   type Tracing,
 } from '@souk/kit';
+import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { createKafka, OutboxRelay } from '@souk/kit/events/index';
 import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
 import type { DestinationStream } from 'pino';
@@ -160,12 +158,7 @@ function tokenCheck(
   redis: ReturnType<typeof createRedisCluster>,
 ): Middleware {
   if (config.TOKEN_CHECK === 'jwks') {
-    const verifier = createTokenVerifier({
-      keys: remoteJwks(new URL(JWKS_PATH, config.USERS_URL), { timeoutMs: config.USERS_TIMEOUT_MS }),
-      issuer: 'souk-users',
-      audience: 'souk',
-      algorithms: ['ES256'],
-    });
+    const verifier = usersTokenVerifier(config.USERS_URL, { timeoutMs: config.USERS_TIMEOUT_MS });
     return authenticate({
       verifier,
       denyList: createDenyList({ redis, prefix: config.KEY_PREFIX, metrics: service.metrics }),

@@ -39,6 +39,12 @@ export {
 export { generateSigningKey, importSigningKey, type SigningAlgorithm, type SigningKey } from './auth/keys.ts';
 export { type AuthenticateOptions, authenticate, requireRole } from './auth/middleware.ts';
 export {
+  PLATFORM_TOKEN_ALGORITHM,
+  PLATFORM_TOKEN_AUDIENCE,
+  PLATFORM_TOKEN_ISSUER,
+  usersTokenVerifier,
+} from './auth/platform-tokens.ts';
+export {
   createTokenIssuer,
   createTokenVerifier,
   InvalidTokenError,

@@ -4,14 +4,12 @@ import {
   createDenyList,
   createRedisCluster,
   createService,
-  createTokenVerifier,
-  JWKS_PATH,
   type Listening,
   redisReady,
-  remoteJwks,
   type Service,
   type Tracing,
 } from '@souk/kit';
+import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { createKafka } from '@souk/kit/events/index';
 import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
 import type { Transporter } from 'nodemailer';
@@ -84,12 +82,7 @@ export async function createNotifications(options: NotificationsOptions): Promis
   await redisReady(redis, 5_000).catch((error: unknown) =>
     log.warn({ err: error }, 'redis cluster not ready at start'),
   );
-  const verifier = createTokenVerifier({
-    keys: remoteJwks(new URL(JWKS_PATH, config.USERS_URL)),
-    issuer: 'souk-users',
-    audience: 'souk',
-    algorithms: ['ES256'],
-  });
+  const verifier = usersTokenVerifier(config.USERS_URL);
   const denyList = createDenyList({ redis, prefix: config.REDIS_KEY_PREFIX, metrics: service.metrics });
   const auth = [authenticate({ verifier, denyList })];
 

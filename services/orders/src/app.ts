@@ -4,13 +4,11 @@ import {
   createDenyList,
   createRedisCluster,
   createService,
-  createTokenVerifier,
-  JWKS_PATH,
   type Listening,
-  remoteJwks,
   type Service,
   type Tracing,
 } from '@souk/kit';
+import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { RecentWrites } from '@souk/kit/db/recent-writes';
 import { createKafka, OutboxRelay } from '@souk/kit/events/index';
 import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
@@ -72,12 +70,7 @@ export async function createOrders(options: OrdersOptions): Promise<OrdersApp> {
 
   const redis = createRedisCluster(config.REDIS_NODES);
   service.shutdown.register('redis', () => closeRedisCluster(redis), { phase: 'clients' });
-  const verifier = createTokenVerifier({
-    keys: remoteJwks(new URL(JWKS_PATH, config.USERS_URL)),
-    issuer: 'souk-users',
-    audience: 'souk',
-    algorithms: ['ES256'],
-  });
+  const verifier = usersTokenVerifier(config.USERS_URL);
   const denyList = createDenyList({ redis, prefix: config.REDIS_KEY_PREFIX, metrics: service.metrics });
   const auth = authenticate({ verifier, denyList });
   const recentWrites = new RecentWrites({

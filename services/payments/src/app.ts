@@ -4,14 +4,12 @@ import {
   createDenyList,
   createRedisCluster,
   createService,
-  createTokenVerifier,
-  JWKS_PATH,
   type Listening,
-  remoteJwks,
   requireRole,
   type Service,
   type Tracing,
 } from '@souk/kit';
+import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { createKafka, OutboxRelay } from '@souk/kit/events/index';
 import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
 import type { DestinationStream } from 'pino';
@@ -69,12 +67,7 @@ export async function createPayments(options: PaymentsOptions): Promise<Payments
 
   const redis = createRedisCluster(config.REDIS_NODES);
   service.shutdown.register('redis', () => closeRedisCluster(redis), { phase: 'clients' });
-  const verifier = createTokenVerifier({
-    keys: remoteJwks(new URL(JWKS_PATH, config.USERS_URL)),
-    issuer: 'souk-users',
-    audience: 'souk',
-    algorithms: ['ES256'],
-  });
+  const verifier = usersTokenVerifier(config.USERS_URL);
   const denyList = createDenyList({ redis, prefix: config.REDIS_KEY_PREFIX, metrics: service.metrics });
   const adminOnly = [authenticate({ verifier, denyList }), requireRole('admin')];
 

@@ -2,6 +2,7 @@ import { createService, type Service, type Tracing } from '@souk/kit';
 import { createDenyList } from '@souk/kit/auth/deny-list';
 import { generateSigningKey, importSigningKey, type SigningKey } from '@souk/kit/auth/keys';
 import { toPkcs8Pem } from '@souk/kit/auth/pem';
+import { PLATFORM_TOKEN_AUDIENCE, PLATFORM_TOKEN_ISSUER } from '@souk/kit/auth/platform-tokens';
 import { createTokenIssuer, createTokenVerifier } from '@souk/kit/auth/tokens';
 import { Cache } from '@souk/kit/cache/cache';
 import { RecentWrites } from '@souk/kit/db/recent-writes';
@@ -29,8 +30,8 @@ import { sessionRoutes } from './routes/sessions.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { userRoutes } from './routes/users.ts';
 
-export const ISSUER = 'souk-users';
-export const AUDIENCE = 'souk';
+export const ISSUER = PLATFORM_TOKEN_ISSUER;
+export const AUDIENCE = PLATFORM_TOKEN_AUDIENCE;
 export const VERSION = '0.1.0';
 
 export interface UsersAppOptions {
