@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { Router } from '@koa/router';
 import { defineBench, httpThroughput } from '@souk/harness/bench';
 import Koa from 'koa';
-import { pino } from 'pino';
 import { z } from 'zod';
 import { baseConfig, loadConfig } from '../src/config.ts';
+import { logDestination } from '../src/logger.ts';
 import { defineRoute } from '../src/route.ts';
 import { createService } from '../src/service.ts';
 
@@ -31,7 +31,7 @@ async function kit() {
   const service = createService({
     config,
     // Every request still writes its JSON access line; only the sink is discarded.
-    logDestination: pino.destination({ dest: '/dev/null', sync: true }),
+    logDestination: logDestination('/dev/null'),
   });
   const route = defineRoute({
     method: 'GET',

@@ -3,18 +3,15 @@ import Koa from 'koa';
 import { accessLog } from './access-log.ts';
 import type { BaseConfig } from './config.ts';
 import type { KitState, Middleware } from './context.ts';
-import { errorHandler } from './error-handler.ts';
 import type { Health } from './health.ts';
 import { httpMetrics } from './http-metrics.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { type OpenApiInfo, type OpenApiOptions, openApiDocument } from './openapi.ts';
 import { probeRoutes } from './probes.ts';
-import { requestId } from './request-id.ts';
+import { requestEnvelope } from './request-envelope.ts';
 import { defineRoute, type Route } from './route.ts';
 import { routes as mountRoutes } from './router.ts';
-import { securityHeaders } from './security-headers.ts';
-import { serverSpan } from './server-span.ts';
 
 export interface AppOptions {
   config: BaseConfig;
@@ -32,8 +29,9 @@ export interface AppOptions {
 
 /**
  * A Koa app with what every service needs around its routes. Middleware order, outermost first:
- * request id, server span, metrics, access log, security headers, CORS, problem+json errors,
- * then the service's middleware and the router (timeouts, body parsing and validation per route).
+ * the kit's envelope (request id, security headers, server span, problem+json errors, metrics,
+ * access log), CORS, then the service's middleware and the router (timeouts, body parsing and
+ * validation per route).
  */
 export function createApp(options: AppOptions): Koa<KitState> {
   const { config, logger, metrics, health } = options;
@@ -53,11 +51,14 @@ export function createApp(options: AppOptions): Koa<KitState> {
 
   const origins = config.CORS_ORIGINS?.split(',').map((origin) => origin.trim());
   const middleware: Middleware[] = [
-    requestId(logger),
-    serverSpan(),
-    httpMetrics(metrics),
-    accessLog(kitRoutes.map((route) => route.path)),
-    securityHeaders(),
+    requestEnvelope({
+      logger,
+      observe: httpMetrics(metrics),
+      log: accessLog(
+        logger,
+        kitRoutes.map((route) => route.path),
+      ),
+    }),
   ];
   if (origins?.length || options.cors) {
     const allowed = new Set(origins);
@@ -71,7 +72,7 @@ export function createApp(options: AppOptions): Koa<KitState> {
       }) as unknown as Middleware,
     );
   }
-  middleware.push(errorHandler(), ...(options.use ?? []));
+  middleware.push(...(options.use ?? []));
   middleware.push(
     mountRoutes(all, {
       bodyLimitBytes: config.BODY_LIMIT_BYTES,

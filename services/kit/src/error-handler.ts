@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from './context.ts';
+import type { KitContext } from './context.ts';
 import { PROBLEM_CONTENT_TYPE, Problem } from './problem.ts';
 
 interface HttpLikeError {
@@ -14,27 +14,21 @@ interface HttpLikeError {
  * raised by Koa or one of its middleware (status 4xx, `expose`) keeps its status; anything else
  * becomes a 500 whose `errorId` is also in the log line, and nothing of the error leaks out.
  */
-export function errorHandler(): Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      if (ctx.headerSent) {
-        // Too late for a problem document: the client sees a cut response.
-        ctx.state.log.error({ err: error }, 'error after the response started');
-        return;
-      }
-      const problem = toProblem(error);
-      if (problem.status >= 500 && !(error instanceof Problem)) {
-        const errorId = randomUUID();
-        ctx.state.log.error({ err: error, error_id: errorId }, 'unhandled error');
-        send(ctx, new Problem(500, { detail: 'internal error', extensions: { errorId } }));
-        return;
-      }
-      if (problem.status >= 500) ctx.state.log.warn({ err: error, status: problem.status }, problem.message);
-      send(ctx, problem);
-    }
-  };
+export function answerError(ctx: KitContext, error: unknown): void {
+  if (ctx.headerSent) {
+    // Too late for a problem document: the client sees a cut response.
+    ctx.state.log.error({ err: error }, 'error after the response started');
+    return;
+  }
+  const problem = toProblem(error);
+  if (problem.status >= 500 && !(error instanceof Problem)) {
+    const errorId = randomUUID();
+    ctx.state.log.error({ err: error, error_id: errorId }, 'unhandled error');
+    send(ctx, new Problem(500, { detail: 'internal error', extensions: { errorId } }));
+    return;
+  }
+  if (problem.status >= 500) ctx.state.log.warn({ err: error, status: problem.status }, problem.message);
+  send(ctx, problem);
 }
 
 function toProblem(error: unknown): Problem {
@@ -51,7 +45,7 @@ function toProblem(error: unknown): Problem {
   return new Problem(500);
 }
 
-function send(ctx: Parameters<Middleware>[0], problem: Problem): void {
+function send(ctx: KitContext, problem: Problem): void {
   ctx.set(problem.headers);
   ctx.set('Cache-Control', 'no-store');
   ctx.status = problem.status;

@@ -1,38 +1,43 @@
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { type Middleware, UNMATCHED_ROUTE } from './context.ts';
-import { extractContext } from './spans.ts';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Context, context, propagation, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import type { KitContext } from './context.ts';
 import { tracer } from './tracing.ts';
 
 /**
- * The server span of a request, child of the caller's `traceparent` when there is one. Every
- * later middleware, the handler and its outgoing calls run inside it.
+ * The server span of a request, child of the caller's `traceparent` when there is one. The
+ * caller runs the rest of the request inside it. Attributes are only computed for a span that
+ * records (a service without an exporter still propagates the caller's trace id).
  */
-export function serverSpan(): Middleware {
-  return async (ctx, next) => {
-    const parent = extractContext(ctx.headers);
-    const span = tracer().startSpan(
-      `${ctx.method}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          'http.request.method': ctx.method,
-          'url.path': ctx.path,
-          'url.scheme': ctx.protocol,
-          'user_agent.original': ctx.get('User-Agent'),
-          'souk.request_id': ctx.state.requestId,
-        },
-      },
-      parent,
-    );
-    try {
-      await context.with(trace.setSpan(parent, span), next);
-    } finally {
-      const route = ctx.state.route ?? UNMATCHED_ROUTE;
-      span.updateName(`${ctx.method} ${route}`);
-      span.setAttribute('http.route', route);
-      span.setAttribute('http.response.status_code', ctx.status);
-      if (ctx.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    }
-  };
+export function startServerSpan(ctx: KitContext): { span: Span; parent: Context } {
+  const parent = callerContext(ctx.req.headers);
+  const span = tracer().startSpan(ctx.method, { kind: SpanKind.SERVER }, parent);
+  if (span.isRecording()) {
+    span.setAttributes({
+      'http.request.method': ctx.method,
+      'url.path': ctx.path,
+      'url.scheme': ctx.protocol,
+      'user_agent.original': ctx.get('User-Agent'),
+      'souk.request_id': ctx.state.requestId,
+    });
+  }
+  return { span, parent };
+}
+
+export function endServerSpan(span: Span, ctx: KitContext, route: string, status = ctx.status): void {
+  if (span.isRecording()) {
+    span.updateName(`${ctx.method} ${route}`);
+    span.setAttribute('http.route', route);
+    span.setAttribute('http.response.status_code', status);
+    if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  span.end();
+}
+
+/** Node lowercases incoming header names, which is what the propagators look up. */
+function callerContext(headers: IncomingHttpHeaders): Context {
+  const active = context.active();
+  for (const field of propagation.fields()) {
+    if (headers[field] !== undefined) return propagation.extract(active, headers);
+  }
+  return active;
 }

@@ -7,7 +7,7 @@ import type { BaseConfig } from './config.ts';
 import type { Middleware } from './context.ts';
 import { Health } from './health.ts';
 import { HttpClient, type HttpClientOptions } from './http-client.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, flushLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import type { OpenApiOptions } from './openapi.ts';
 import type { Route } from './route.ts';
@@ -19,7 +19,7 @@ export interface ServiceOptions<C extends BaseConfig> {
   config: C;
   version?: string;
   description?: string;
-  /** Log destination; stdout by default. */
+  /** Log destination; stdout through `logDestination()` by default. */
   logDestination?: DestinationStream;
   /** An extra span exporter (tests: an InMemorySpanExporter). */
   spanExporter?: SpanExporter;
@@ -151,8 +151,8 @@ export class Service<C extends BaseConfig = BaseConfig> {
 
   /**
    * Graceful stop: report not ready, stop accepting connections, let in-flight requests finish
-   * (up to SHUTDOWN_DRAIN_MS, then cut), run the shutdown hooks in order, close the metrics port.
-   * Resolves true when everything finished cleanly.
+   * (up to SHUTDOWN_DRAIN_MS, then cut), run the shutdown hooks in order, close the metrics port,
+   * flush the log. Resolves true when everything finished cleanly.
    */
   stop(): Promise<boolean> {
     this.#stopping ??= this.#stop();
@@ -173,6 +173,8 @@ export class Service<C extends BaseConfig = BaseConfig> {
     const hooksOk = await this.shutdown.run();
     if (this.#metricsServer) await drain(this.#metricsServer, 1000);
     this.logger.info({ drained, hooks_ok: hooksOk }, 'stopped');
+    // Log lines are written asynchronously; the last of them would be lost to a process.exit.
+    await flushLogger(this.logger);
     return drained && hooksOk;
   }
 
