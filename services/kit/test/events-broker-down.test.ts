@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startKafkaMock } from '@souk/harness/infra';
+import { waitFor } from '@souk/harness/infra/processes';
 import { useSuite } from '@souk/harness/suite';
 import { Kafka, logLevel } from 'kafkajs';
 import { test } from 'uvu';
 import { OutboxRelay } from '../src/events/relay.ts';
-import {
-  effectConsumer,
-  effects,
-  openEventsDb,
-  orderViolations,
-  waitUntil,
-  writeChange,
-} from './events-support.ts';
+import { effectConsumer, effects, openEventsDb, orderViolations, writeChange } from './events-support.ts';
 
 test('every broker down for 10 s during 1000 writes: all 1000 events arrive, in order per key', async () => {
   const s = await useSuite('kit-events-broker-down');
@@ -63,7 +57,7 @@ test('every broker down for 10 s during 1000 writes: all 1000 events arrive, in 
     assert.ok(upAt - downAt >= 10_000);
 
     const mine = async () => (await effects(db, groupId)).filter((r) => written.has(r.event_id));
-    await waitUntil('all 1000 events', async () => (await mine()).length >= 1000, 120_000);
+    await waitFor('all 1000 events', async () => (await mine()).length >= 1000, 120_000);
     const rows = await mine();
     assert.equal(written.size, 1000);
     assert.equal(rows.length, 1000, 'each event applied once');

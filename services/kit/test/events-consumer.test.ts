@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { startKafkaMock } from '@souk/harness/infra';
+import { waitFor } from '@souk/harness/infra/processes';
 import { useSuite } from '@souk/harness/suite';
 import { Kafka, type KafkaMessage, logLevel, Partitioners } from 'kafkajs';
 import { suite } from 'uvu';
+import { EventConsumer, on } from '../src/events/consumer.ts';
 import { ItemUpdated } from '../src/events/contracts/inventory.ts';
 import { Header } from '../src/events/envelope.ts';
 import { appendToOutbox } from '../src/events/outbox.ts';
@@ -17,7 +19,7 @@ import {
   itemId,
   openEventsDb,
   orderViolations,
-  waitUntil,
+  type Tx,
   writeChange,
 } from './events-support.ts';
 
@@ -74,7 +76,7 @@ async function readTopic(
         if (wanted(message)) seen.push(message);
       },
     });
-    await waitUntil(`${count} messages on ${name}`, async () => seen.length >= count, 30_000);
+    await waitFor(`${count} messages on ${name}`, async () => seen.length >= count, 30_000);
     return seen;
   } finally {
     await probe.disconnect();
@@ -129,7 +131,7 @@ test('a poison event is dead-lettered after N tries and its partition keeps flow
       }
     }
   });
-  await waitUntil('the relay', async () => {
+  await waitFor('the relay', async () => {
     const [row] = await db.primary.$queryRawUnsafe<{ n: bigint }[]>(
       'SELECT count(*) AS n FROM souk_outbox WHERE sent_at IS NULL',
     );
@@ -137,7 +139,7 @@ test('a poison event is dead-lettered after N tries and its partition keeps flow
   });
   running.add(consumer);
   await consumer.start();
-  await waitUntil('the 9 healthy events', async () => (await effects(db, groupId)).length === 9);
+  await waitFor('the 9 healthy events', async () => (await effects(db, groupId)).length === 9);
   const rows = await effects(db, groupId);
   assert.deepEqual(
     rows.filter((r) => r.item_id === itemId(500)).map((r) => r.seq),
@@ -204,7 +206,7 @@ test('an invalid event goes to the dead-letter topic with the reason in its head
   });
   await producer.disconnect();
   const applied = async () => (await effects(db, groupId)).filter((r) => r.item_id === itemId(600));
-  await waitUntil('the valid event after the invalid ones', async () => (await applied()).length === 1);
+  await waitFor('the valid event after the invalid ones', async () => (await applied()).length === 1);
   const letters = await readTopic(
     kafka,
     `${topic}.dlq`,
@@ -237,10 +239,10 @@ test('the consumer continues the trace of the transaction that wrote the event',
     await writeChange(db, 700);
     span.end();
   });
-  await waitUntil('the traced event', async () =>
+  await waitFor('the traced event', async () =>
     (await effects(db, groupId)).some((r) => r.item_id === itemId(700)),
   );
-  await waitUntil('the consumer span', async () =>
+  await waitFor('the consumer span', async () =>
     exporter
       .getFinishedSpans()
       .some((x) => x.kind === SpanKind.CONSUMER && x.spanContext().traceId === traceId),
@@ -253,6 +255,101 @@ test('the consumer continues the trace of the transaction that wrote the event',
   assert.equal(process.parentSpanContext?.spanId, send.spanContext().spanId);
   assert.equal(trace.getActiveSpan(), undefined);
   await consumer.stop();
+});
+
+test('events fetched behind a slow handler are committed only once handled, and come again after a stop', async () => {
+  const groupId = s.groupId('buffered');
+  const item = itemId(900);
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let entered: () => void = () => {};
+  const blocked = new Promise<void>((r) => {
+    entered = r;
+  });
+  let firstOffset = '';
+  const handledBy = { first: [] as number[], second: [] as number[] };
+  // The first event of the item holds its handler (and so its partition) until released.
+  const slow = new EventConsumer<Tx>({
+    kafka,
+    groupId,
+    resolveTopic,
+    db: db.primary,
+    commitIntervalMs: 100,
+    handlers: [
+      on(ItemUpdated, async (event, tx: Tx, delivery) => {
+        if (event.aggregateId !== item) return;
+        handledBy.first.push(event.data.changes.quantity ?? -1);
+        if (event.data.changes.quantity === 1) {
+          firstOffset = delivery.offset;
+          entered();
+          await gate;
+        }
+        await tx.$executeRawUnsafe(
+          'INSERT INTO effects (consumer, event_id, item_id, seq) VALUES ($1, $2::uuid, $3, $4)',
+          groupId,
+          event.id,
+          event.aggregateId,
+          event.data.changes.quantity ?? -1,
+        );
+      }),
+    ],
+  });
+  running.add(slow);
+  await slow.start();
+  await slow.joined();
+  await writeChange(db, 900);
+  await blocked;
+  for (let i = 0; i < 4; i++) await writeChange(db, 900);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const partitionOf = async () => {
+      const [topicOffsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return topicOffsets?.partitions ?? [];
+    };
+    // Fetched meanwhile (the topic's end moves past them), yet not committed.
+    await waitFor('the later events on the topic', async () => {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const total = ends.reduce((n, p) => n + Number(p.high), 0);
+      return total >= 5;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const committed = (await partitionOf()).map((p) => Number(p.offset));
+    assert.ok(
+      committed.every((o) => o <= Number(firstOffset)),
+      `nothing committed past the held event at ${firstOffset}: ${committed.join(',')}`,
+    );
+    const stopping = slow.stop();
+    release();
+    await stopping;
+    running.delete(slow);
+    assert.deepEqual(handledBy.first, [1], 'the stopping consumer finished the event in hand, no more');
+    const after = (await partitionOf()).map((p) => Number(p.offset));
+    assert.ok(after.includes(Number(firstOffset) + 1), `the handled event is committed: ${after.join(',')}`);
+  } finally {
+    await admin.disconnect();
+  }
+  const second = effectConsumer(
+    db,
+    { kafka, groupId, resolveTopic },
+    {
+      fail: (seq, _attempt, key) => {
+        if (key === item) handledBy.second.push(seq);
+        return false;
+      },
+    },
+  );
+  running.add(second);
+  await second.start();
+  const mine = async () => (await effects(db, groupId)).filter((r) => r.item_id === item);
+  await waitFor('the buffered events, through the next consumer', async () => (await mine()).length >= 5);
+  assert.deepEqual(
+    (await mine()).map((r) => r.seq),
+    [1, 2, 3, 4, 5],
+  );
+  assert.deepEqual(handledBy.second, [2, 3, 4, 5]);
 });
 
 test('duplicate deliveries from failed offset commits are applied once', async () => {
@@ -286,7 +383,7 @@ test('duplicate deliveries from failed offset commits are applied once', async (
     const written = new Set<string>();
     for (let i = 0; i < 200; i++) written.add((await writeChange(db, 800 + (i % 10))).id);
     const mine = async () => (await effects(db, groupId)).filter((r) => written.has(r.event_id));
-    await waitUntil('every event applied', async () => (await mine()).length >= written.size, 90_000);
+    await waitFor('every event applied', async () => (await mine()).length >= written.size, 90_000);
     const text = await metrics.text();
     const duplicates = Number(/result="duplicate"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
     assert.ok(duplicates > 0, `redeliveries happened (duplicates seen: ${duplicates})`);

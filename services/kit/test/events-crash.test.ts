@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@souk/harness/infra/processes';
 import { useSuite } from '@souk/harness/suite';
 import { Kafka, logLevel } from 'kafkajs';
 import { suite } from 'uvu';
 import { Metrics } from '../src/metrics.ts';
-import { type Db, effectConsumer, effects, openEventsDb, waitUntil, writeChange } from './events-support.ts';
+import { type Db, effectConsumer, effects, openEventsDb, writeChange } from './events-support.ts';
 
 const s = await useSuite('kit-events-crash');
 const kafka = new Kafka({
@@ -90,7 +91,7 @@ for (const pause of ['before-publish', 'after-publish'] as const) {
     assert.equal(await sentAt(id), null, 'the event is still pending after the crash');
     if (pause === 'after-publish') {
       // It did reach Kafka once: the consumer applies it.
-      await waitUntil('the first delivery', async () =>
+      await waitFor('the first delivery', async () =>
         (await effects(db, groupId)).some((r) => r.event_id === id),
       );
     } else {
@@ -98,10 +99,10 @@ for (const pause of ['before-publish', 'after-publish'] as const) {
     }
 
     const restarted = startRelay();
-    await waitUntil('the event to be marked sent', async () => (await sentAt(id)) != null);
-    await waitUntil('the effect', async () => (await effects(db, groupId)).some((r) => r.event_id === id));
+    await waitFor('the event to be marked sent', async () => (await sentAt(id)) != null);
+    await waitFor('the effect', async () => (await effects(db, groupId)).some((r) => r.event_id === id));
     if (pause === 'after-publish') {
-      await waitUntil('the second delivery', async () =>
+      await waitFor('the second delivery', async () =>
         /result="duplicate"[^}]*\} 1/.test(await metrics.text()),
       );
     } else {

@@ -1,5 +1,4 @@
 /** Shared pieces of the event backbone tests: a database with the kit's event tables, and a test flow. */
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { type Database, openDatabase } from '../src/db/database.ts';
 import { EventConsumer, type EventConsumerOptions, on } from '../src/events/consumer.ts';
@@ -89,18 +88,6 @@ export async function effects(db: Db, consumer: string): Promise<EffectRow[]> {
     'SELECT event_id::text, item_id, seq FROM effects WHERE consumer = $1 ORDER BY n',
     consumer,
   );
-}
-
-export async function waitUntil(
-  what: string,
-  check: () => Promise<boolean>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 /** Asserts each item's effects came in strictly increasing version order; returns the problems. */

@@ -26,6 +26,16 @@ export function eventMetrics(metrics: Metrics = new Metrics({ service: 'souk', d
       'topic',
       'partition',
     ]),
+    lockConflicts: metrics.counter(
+      'souk_events_lock_conflicts_total',
+      'Chunk transactions rolled back by a deadlock or serialization failure, then run again',
+      ['topic', 'type'],
+    ),
+    transientRetries: metrics.counter(
+      'souk_events_transient_retries_total',
+      'Tries of an event failed by the database (unreachable, failover, deadlock…), repeated without counting toward the dead-letter topic',
+      ['topic', 'type', 'code'],
+    ),
     deadLettered: metrics.counter('souk_events_dead_lettered_total', 'Events sent to a dead-letter topic', [
       'topic',
       'type',
