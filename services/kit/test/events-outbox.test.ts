@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { waitFor } from '@souk/harness/infra/processes';
 import { useSuite } from '@souk/harness/suite';
 import { Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
 import { suite } from 'uvu';
 import { ItemUpdated } from '../src/events/contracts/inventory.ts';
 import { Header } from '../src/events/envelope.ts';
@@ -16,7 +18,6 @@ import {
   itemId,
   openEventsDb,
   orderViolations,
-  waitUntil,
   writeChange,
 } from './events-support.ts';
 
@@ -85,11 +86,11 @@ test('the relay publishes keyed, typed messages in order and the consumer applie
   await consumer.start();
   const written: string[] = [];
   for (let i = 0; i < 200; i++) written.push((await writeChange(db, 10 + (i % 7))).id);
-  await waitUntil('200 effects', async () => (await effects(db, groupId)).length >= 201, 60_000);
+  await waitFor('200 effects', async () => (await effects(db, groupId)).length >= 201, 60_000);
   const rows = await effects(db, groupId);
   for (const id of written) assert.equal(rows.filter((r) => r.event_id === id).length, 1);
   assert.deepEqual(orderViolations(rows), []);
-  await waitUntil('the outbox to drain', async () => (await pending()) === 0);
+  await waitFor('the outbox to drain', async () => (await pending()) === 0);
   assert.equal(relay.shards.length, OUTBOX_SHARDS);
 
   // The raw message: key, headers, envelope.
@@ -105,7 +106,7 @@ test('the relay publishes keyed, typed messages in order and the consumer applie
       seen.push({ key: String(message.key), headers, value: JSON.parse(String(message.value)) });
     },
   });
-  await waitUntil('the probe to read everything', async () => seen.length >= 201, 30_000);
+  await waitFor('the probe to read everything', async () => seen.length >= 201, 30_000);
   await probe.disconnect();
   const last = seen.find((m) => m.value.id === written.at(-1));
   assert.ok(last);
@@ -123,6 +124,8 @@ test('the relay publishes keyed, typed messages in order and the consumer applie
     text,
     /souk_events_consumed_total\{topic="[^"]*",type="ItemUpdated",result="processed",service="events-test"\} 20\d/,
   );
+  // A relay's error series exist before any error, so rate() sees the first one.
+  assert.match(text, /souk_outbox_relay_errors_total\{stage="publish",service="events-test"\} 0/);
   assert.match(text, /souk_events_handler_duration_seconds_count/);
   assert.match(text, /souk_events_consumer_lag\{/);
   assert.match(text, /souk_outbox_pending\{service="events-test"\} \d+/);
@@ -156,7 +159,7 @@ test('two relays at once: nothing lost, nothing applied twice, order per key kep
     for (let i = 0; i < 150; i++) written.add((await writeChange(db, 100 + ((i * 4 + w) % 40))).id);
   });
   // Halfway, both relays must be sharing the shards.
-  await waitUntil('the relays to split the shards', async () =>
+  await waitFor('the relays to split the shards', async () =>
     relays.every((r) => r.shards.length === OUTBOX_SHARDS / 2),
   );
   await Promise.all(writers);
@@ -167,7 +170,7 @@ test('two relays at once: nothing lost, nothing applied twice, order per key kep
   );
   const all = async () =>
     (await effects(db, groupId)).filter((r) => Number.parseInt(r.item_id.slice(-12), 16) >= 100);
-  await waitUntil('600 effects', async () => (await all()).length >= written.size, 60_000);
+  await waitFor('600 effects', async () => (await all()).length >= written.size, 60_000);
   const rows = await all();
   assert.equal(rows.length, written.size);
   assert.equal(new Set(rows.map((r) => r.event_id)).size, rows.length);
@@ -176,9 +179,52 @@ test('two relays at once: nothing lost, nothing applied twice, order per key kep
 
   // One relay stops: the other takes every shard over.
   await relays[0]!.stop();
-  await waitUntil('the survivor to hold every shard', async () => relays[1]!.shards.length === OUTBOX_SHARDS);
+  await waitFor('the survivor to hold every shard', async () => relays[1]!.shards.length === OUTBOX_SHARDS);
   await relays[1]!.stop();
   await consumer.stop();
+});
+
+test('writers skip their NOTIFY while a relay polls their shards, and notify again once it went idle', async () => {
+  const listener = new pg.Client({ connectionString: s.databaseUrl });
+  await listener.connect();
+  let notifications = 0;
+  listener.on('notification', () => notifications++);
+  await listener.query('LISTEN souk_outbox');
+  const relay = new OutboxRelay({
+    databaseUrl: s.databaseUrl,
+    kafka,
+    resolveTopic,
+    activePollMs: 10,
+    idleAfterMs: 1_000,
+  });
+  const pollingLocks = async () => {
+    const { rows } = await listener.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted
+         AND classid = 1397705523::oid AND objsubid = 2`,
+    );
+    return rows[0]?.n ?? 0;
+  };
+  try {
+    relay.start();
+    await waitFor('the relay to hold every shard', async () => relay.shards.length === OUTBOX_SHARDS);
+    await writeChange(db, 950);
+    await waitFor('the first event out', async () => (await pending()) === 0);
+    assert.ok(notifications >= 1, 'a sleeping relay was notified');
+    await waitFor('the relay to poll every shard', async () => (await pollingLocks()) === OUTBOX_SHARDS);
+    notifications = 0;
+    for (let i = 0; i < 20; i++) await writeChange(db, 950 + (i % 7));
+    await waitFor('the polled events out', async () => (await pending()) === 0);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(notifications, 0, 'no writer notified while the relay polled');
+    await waitFor('the relay to go idle', async () => (await pollingLocks()) === 0);
+    await new Promise((r) => setTimeout(r, 400));
+    await writeChange(db, 951);
+    await waitFor('a notification', async () => notifications > 0, 5_000);
+    await waitFor('the event after the quiet spell out', async () => (await pending()) === 0, 5_000);
+  } finally {
+    await relay.stop();
+    await listener.end();
+  }
 });
 
 test('sent rows older than the retention are pruned', async () => {
@@ -192,7 +238,7 @@ test('sent rows older than the retention are pruned', async () => {
     retentionMs: 24 * 3600_000,
   });
   relay.start();
-  await waitUntil('pruning', async () => {
+  await waitFor('pruning', async () => {
     const [row] = await db.primary.$queryRawUnsafe<{ n: bigint }[]>('SELECT count(*) AS n FROM souk_outbox');
     return Number(row?.n) === 0;
   });

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type MigrateResult, migrate } from '../db/migrate.ts';
 
@@ -9,12 +10,14 @@ import { type MigrateResult, migrate } from '../db/migrate.ts';
  */
 export const eventsMigrationsDir: string = fileURLToPath(new URL('./migrations', import.meta.url));
 
-/** The SQL of the event tables, for a service that prefers to copy it into its own migration. */
+/** The SQL of the event tables, every kit migration in order, for a service that prefers to copy it into its own. */
 export function eventsMigrationSql(): string {
-  return readFileSync(
-    fileURLToPath(new URL('./migrations/20261121000000_souk_events/migration.sql', import.meta.url)),
-    'utf8',
-  );
+  return readdirSync(eventsMigrationsDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()
+    .map((name) => readFileSync(join(eventsMigrationsDir, name, 'migration.sql'), 'utf8'))
+    .join('\n');
 }
 
 /** Applies the kit's event tables to a database (idempotent). */

@@ -13,19 +13,20 @@ export class Wakeup {
     }
   }
 
-  wait(ms: number): Promise<void> {
+  /** Resolves true when poked, false when `ms` passed. */
+  wait(ms: number): Promise<boolean> {
     if (this.#pending) {
       this.#pending = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    return new Promise<void>((resolve) => {
+    return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.#resolve = undefined;
-        resolve();
+        resolve(false);
       }, ms);
       this.#resolve = () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       };
     });
   }
