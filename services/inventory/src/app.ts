@@ -1,10 +1,7 @@
 import {
   authenticate,
-  Cache,
-  closeRedisCluster,
-  createDenyList,
+  type Cache,
   createIntrospectionVerifier,
-  createRedisCluster,
   createService,
   type Listening,
   type Middleware,
@@ -12,8 +9,8 @@ import {
   type Tracing,
 } from '@souk/kit';
 import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
-import { createKafka, OutboxRelay } from '@souk/kit/events/index';
-import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
+import { connectEvents } from '@souk/kit/events/service-events';
+import { connectPlatform, type PlatformClients } from '@souk/kit/platform-clients';
 import type { DestinationStream } from 'pino';
 import type { InventoryConfig } from './config.ts';
 import { type InventoryDb, migrateInventory, openInventoryDb } from './data/database.ts';
@@ -64,43 +61,31 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
     url: config.DATABASE_URL,
     replicaUrl: config.DATABASE_REPLICA_URL,
     metrics: service.metrics,
+    poolSize: config.DATABASE_POOL_SIZE,
   });
-  db.registerHealth(service.health);
-  service.shutdown.register('database', () => db.close(), { phase: 'clients' });
-
-  const redis = createRedisCluster(config.REDIS_NODES);
-  service.shutdown.register('redis', () => closeRedisCluster(redis), { phase: 'clients' });
-  const cache = new Cache({ redis, prefix: `${config.KEY_PREFIX}inventory:`, metrics: service.metrics });
-  cache.registerHealth(service.health);
+  const platform = await connectPlatform(service, {
+    db,
+    redisNodes: config.REDIS_NODES,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+  });
+  const cache = platform.cache('inventory:');
   const catalog = new ItemCatalog(db, cache, {
     itemMs: config.ITEM_CACHE_TTL_MS,
     listMs: config.LIST_CACHE_TTL_MS,
   });
 
-  const kafka = createKafka(
-    config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
-    { clientId: config.SERVICE_NAME },
-  );
-  const kafkaHealth = registerKafkaHealth(service.health, kafka);
-  service.shutdown.register('kafka health', () => kafkaHealth.close(), { phase: 'clients' });
-  const resolveTopic = (topic: string) => `${config.TOPIC_PREFIX}${topic}`;
+  const events = connectEvents(service, config);
+  const { kafka, resolveTopic } = events;
   const common = {
     kafka,
     db,
     resolveTopic,
-    groupPrefix: config.TOPIC_PREFIX,
+    groupPrefix: config.KAFKA_TOPIC_PREFIX,
     metrics: service.metrics,
     logger: service.logger,
     shutdown: service.shutdown,
   };
-  const relay = new OutboxRelay({
-    databaseUrl: config.DATABASE_URL,
-    kafka,
-    resolveTopic,
-    metrics: service.metrics,
-    logger: service.logger,
-    shutdown: service.shutdown,
-  });
+  const relay = events.relay();
   const countReservation = reservationCounter(service.metrics);
   const reservations = reservationConsumer({
     ...common,
@@ -120,7 +105,7 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
   });
   service.shutdown.register('reservation sweeper', () => sweeper.stop(), { phase: 'consumers' });
 
-  const auth = tokenCheck(service, config, redis);
+  const auth = tokenCheck(service, config, platform);
   const routes = itemRoutes(catalog, auth);
 
   return {
@@ -155,14 +140,12 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
 function tokenCheck(
   service: Service<InventoryConfig>,
   config: InventoryConfig,
-  redis: ReturnType<typeof createRedisCluster>,
+  platform: PlatformClients,
 ): Middleware {
   if (config.TOKEN_CHECK === 'jwks') {
-    const verifier = usersTokenVerifier(config.USERS_URL, { timeoutMs: config.USERS_TIMEOUT_MS });
-    return authenticate({
-      verifier,
-      denyList: createDenyList({ redis, prefix: config.KEY_PREFIX, metrics: service.metrics }),
-    });
+    return platform.authenticate(
+      usersTokenVerifier(config.USERS_URL, { timeoutMs: config.USERS_TIMEOUT_MS }),
+    );
   }
   const client = service.httpClient({
     baseUrl: config.USERS_URL,

@@ -1,16 +1,13 @@
-import { baseConfig, loadConfigOrExit } from '@souk/kit';
+import { baseConfig, loadConfigOrExit, outboxConfig, platformConfig } from '@souk/kit';
 import { z } from 'zod';
 
 const ms = z.coerce.number().int().positive();
 
 export const inventoryConfig = baseConfig.extend({
   SERVICE_NAME: baseConfig.shape.SERVICE_NAME.default('inventory'),
-  DATABASE_URL: z.url(),
-  /** Public reads go here when set; everything else to the primary. */
-  DATABASE_REPLICA_URL: z.url().optional(),
-  /** Comma-separated host:port of the Redis Cluster. */
-  REDIS_NODES: z.string().min(1),
-  KAFKA_BROKERS: z.string().min(1),
+  ...platformConfig.shape,
+  DATABASE_POOL_SIZE: platformConfig.shape.DATABASE_POOL_SIZE.removeDefault().default(20),
+  ...outboxConfig.shape,
   /** Base URL of the users service (validate endpoint, JWKS). */
   USERS_URL: z.url(),
   /** How writes check tokens: ask users (`validate`, the default) or verify the signature locally (`jwks`). */
@@ -23,9 +20,6 @@ export const inventoryConfig = baseConfig.extend({
   SWEEP_INTERVAL_MS: ms.default(1_000),
   ITEM_CACHE_TTL_MS: ms.default(60_000),
   LIST_CACHE_TTL_MS: ms.default(30_000),
-  /** Prepended to Redis keys, and to Kafka topics and consumer groups (one namespace per environment or test). */
-  KEY_PREFIX: z.string().default(''),
-  TOPIC_PREFIX: z.string().default(''),
 });
 
 export type InventoryConfig = z.output<typeof inventoryConfig>;

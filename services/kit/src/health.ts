@@ -7,10 +7,13 @@ export interface CheckOptions {
 }
 
 export interface CheckResult {
-  status: 'up' | 'down';
+  /** `disabled`: the dependency is switched off by configuration; it never changes the overall status. */
+  status: 'up' | 'down' | 'disabled';
   critical: boolean;
   durationMs: number;
   error?: string;
+  /** Why a dependency is disabled. */
+  detail?: string;
 }
 
 export interface Readiness {
@@ -28,11 +31,23 @@ interface Check {
 /** The dependency checks behind /readyz. The parts that own a client (db, redis, kafka) register theirs. */
 export class Health {
   readonly #checks = new Map<string, Check>();
+  readonly #disabled = new Map<string, string>();
   #shuttingDown = false;
 
   register(name: string, fn: CheckFunction, options: CheckOptions = {}): void {
-    if (this.#checks.has(name)) throw new Error(`health check registered twice: ${name}`);
+    if (this.#checks.has(name) || this.#disabled.has(name)) {
+      throw new Error(`health check registered twice: ${name}`);
+    }
     this.#checks.set(name, { fn, critical: options.critical ?? true, timeoutMs: options.timeoutMs ?? 2000 });
+  }
+
+  /**
+   * Lists `name` as disabled (with the reason) in /readyz, e.g. the cache when no Redis is configured.
+   * Saying it again is harmless: the first reason stays.
+   */
+  disabled(name: string, detail: string): void {
+    if (this.#checks.has(name)) throw new Error(`health check ${name} is registered, not disabled`);
+    if (!this.#disabled.has(name)) this.#disabled.set(name, detail);
   }
 
   /** From now on the service reports itself not ready, so the load balancer stops sending traffic. */
@@ -48,7 +63,10 @@ export class Health {
     const entries = await Promise.all(
       [...this.#checks].map(async ([name, check]) => [name, await run(check)] as const),
     );
-    const checks = Object.fromEntries(entries);
+    const checks: Record<string, CheckResult> = Object.fromEntries(entries);
+    for (const [name, detail] of this.#disabled) {
+      checks[name] = { status: 'disabled', critical: false, durationMs: 0, detail };
+    }
     const down = entries.filter(([, result]) => result.status === 'down');
     const status =
       this.#shuttingDown || down.some(([, result]) => result.critical)

@@ -74,10 +74,18 @@ export {
   loadConfigOrExit,
 } from './config.ts';
 export { type KitContext, type KitState, type Middleware, UNMATCHED_ROUTE } from './context.ts';
-export { databaseConfig, redisConfig } from './db/config.ts';
+export {
+  databaseConfig,
+  kafkaConfig,
+  outboxConfig,
+  platformConfig,
+  redisConfig,
+  redisNodes,
+} from './db/config.ts';
 export { type Database, type DatabaseOptions, openDatabase, type RoutedClient } from './db/database.ts';
 export { generatePrismaClient } from './db/generate.ts';
 export { type MigrateOptions, type MigrateResult, MigrationError, migrate } from './db/migrate.ts';
+export { isTransientDbError, transientErrorCode } from './db/transient-error.ts';
 export * from './events/index.ts';
 export { type CheckFunction, type CheckOptions, Health, type Readiness } from './health.ts';
 export { HttpClient, type HttpClientOptions, isIdempotent, type RequestOptions } from './http-client.ts';

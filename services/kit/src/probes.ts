@@ -10,10 +10,11 @@ const Readiness = z
     checks: z.record(
       z.string(),
       z.object({
-        status: z.enum(['up', 'down']),
+        status: z.enum(['up', 'down', 'disabled']),
         critical: z.boolean(),
         durationMs: z.number(),
         error: z.string().optional(),
+        detail: z.string().optional(),
       }),
     ),
   })

@@ -1,5 +1,6 @@
 import type { Counter } from 'prom-client';
 import type { KitContext, Middleware } from './context.ts';
+import { LocalGcra } from './local-gcra.ts';
 import { Metrics } from './metrics.ts';
 import { Problem } from './problem.ts';
 import { type RedisCluster, withTimeout } from './redis.ts';
@@ -41,7 +42,8 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiterOptions {
-  redis: RedisCluster;
+  /** The Redis Cluster (limits shared by every replica); without it, limits are kept in this process. */
+  redis?: RedisCluster | undefined;
   /** Requests allowed per window. */
   limit: number;
   windowMs: number;
@@ -57,6 +59,7 @@ export type RateLimitResult = 'allowed' | 'limited' | 'error';
 export class RateLimiter {
   readonly #options: RateLimiterOptions;
   readonly #decisions: Counter<'limiter' | 'result'>;
+  readonly #local: LocalGcra | undefined;
 
   constructor(options: RateLimiterOptions) {
     if (!(options.limit >= 1) || !(options.windowMs > 0))
@@ -65,6 +68,7 @@ export class RateLimiter {
       throw new Error('rate limit prefix and name must not contain braces');
     }
     this.#options = options;
+    this.#local = options.redis ? undefined : new LocalGcra();
     const metrics = options.metrics ?? new Metrics({ service: 'souk', defaultMetrics: false });
     this.#decisions = metrics.counter(
       'souk_rate_limit_requests_total',
@@ -85,15 +89,22 @@ export class RateLimiter {
     return `${this.#options.prefix ?? ''}rl:${this.#options.name}:{${id}}`;
   }
 
+  /** False when the limits are kept in this process (no Redis): each replica then has its own quota. */
+  get shared(): boolean {
+    return this.#local === undefined;
+  }
+
   /**
    * Takes `cost` from `id`'s quota. Throws when Redis fails; `middleware` turns that into fail-open.
    */
   async take(id: string, cost = 1): Promise<RateLimitDecision> {
     const { redis, limit, windowMs } = this.#options;
-    const reply = (await withTimeout(
-      redis.eval(GCRA, 1, this.keyOf(id), String(windowMs * 1000), String(limit), String(cost)),
-      this.#options.timeoutMs ?? 250,
-    )) as [number, number, number, number];
+    const reply = redis
+      ? ((await withTimeout(
+          redis.eval(GCRA, 1, this.keyOf(id), String(windowMs * 1000), String(limit), String(cost)),
+          this.#options.timeoutMs ?? 250,
+        )) as [number, number, number, number])
+      : this.#local!.take(this.keyOf(id), windowMs * 1000, limit, cost);
     const [allowed, remaining, retryUs, resetUs] = reply;
     const decision = {
       allowed: allowed === 1,

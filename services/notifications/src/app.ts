@@ -1,29 +1,22 @@
-import {
-  authenticate,
-  closeRedisCluster,
-  createDenyList,
-  createRedisCluster,
-  createService,
-  type Listening,
-  redisReady,
-  type Service,
-  type Tracing,
-} from '@souk/kit';
+import { createService, type Listening, requireRole, type Service, type Tracing } from '@souk/kit';
 import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
-import { createKafka } from '@souk/kit/events/index';
-import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
+import { connectEvents } from '@souk/kit/events/service-events';
+import { connectPlatform } from '@souk/kit/platform-clients';
 import type { Transporter } from 'nodemailer';
 import type { DestinationStream } from 'pino';
 import type { NotificationsConfig } from './config.ts';
 import { migrateNotifications, type NotificationsDb, openNotificationsDb } from './data/database.ts';
 import { NotificationsRepository } from './data/notifications.ts';
 import { OrderOwnersRepository } from './data/order-owners.ts';
+import { PrometheusClient } from './data/prometheus.ts';
 import { RecipientsRepository } from './data/recipients.ts';
+import { LiveCharts } from './domain/live-charts.ts';
 import { Mailer, mailTransport } from './domain/mailer.ts';
 import { notificationsMetrics } from './domain/metrics.ts';
 import { Notifier } from './domain/notifier.ts';
 import { notificationConsumer } from './events/consumer.ts';
 import { Fanout } from './events/fanout.ts';
+import { chartRoutes } from './routes/charts.ts';
 import { consolePages } from './routes/console.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { Stream } from './routes/stream.ts';
@@ -73,19 +66,22 @@ export async function createNotifications(options: NotificationsOptions): Promis
     url: config.DATABASE_URL,
     replicaUrl: config.DATABASE_REPLICA_URL,
     metrics: service.metrics,
+    poolSize: config.DATABASE_POOL_SIZE,
   });
-  db.registerHealth(service.health);
-  service.shutdown.register('database', () => db.close(), { phase: 'clients' });
-
-  const redis = createRedisCluster(config.REDIS_NODES);
-  service.shutdown.register('redis', () => closeRedisCluster(redis), { phase: 'clients' });
-  await redisReady(redis, 5_000).catch((error: unknown) =>
-    log.warn({ err: error }, 'redis cluster not ready at start'),
-  );
+  const platform = await connectPlatform(service, {
+    db,
+    redisNodes: config.REDIS_NODES,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    waitForRedisMs: 5_000,
+  });
   const verifier = usersTokenVerifier(config.USERS_URL);
-  const denyList = createDenyList({ redis, prefix: config.REDIS_KEY_PREFIX, metrics: service.metrics });
-  const auth = [authenticate({ verifier, denyList })];
+  const { denyList, redis } = platform;
+  const auth = [platform.authenticate(verifier)];
 
+  const charts = new LiveCharts(
+    config.PROMETHEUS_URL ? new PrometheusClient(config.PROMETHEUS_URL) : undefined,
+    config.CHART_RATE_WINDOW,
+  );
   const counters = notificationsMetrics(service.metrics);
   const repo = new NotificationsRepository(db);
   const notifier = new Notifier(repo, new RecipientsRepository(), new OrderOwnersRepository());
@@ -112,18 +108,13 @@ export async function createNotifications(options: NotificationsOptions): Promis
   });
   service.shutdown.register('mailer', () => mailer.stop(), { phase: 'relays' });
 
-  const kafka = createKafka(
-    config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
-    { clientId: config.SERVICE_NAME },
-  );
-  const kafkaHealth = registerKafkaHealth(service.health, kafka);
-  service.shutdown.register('kafka health', () => kafkaHealth.close(), { phase: 'clients' });
+  const events = connectEvents(service, config);
   const consumer = notificationConsumer({
-    kafka,
+    kafka: events.kafka,
     db,
     notifier,
-    groupId: `${config.KAFKA_TOPIC_PREFIX}notifications`,
-    resolveTopic: (topic) => `${config.KAFKA_TOPIC_PREFIX}${topic}`,
+    groupId: events.groupId('notifications'),
+    resolveTopic: events.resolveTopic,
     counters,
     metrics: service.metrics,
     logger: log,
@@ -146,7 +137,7 @@ export async function createNotifications(options: NotificationsOptions): Promis
     async start() {
       await fanout.start();
       const listening = await service.start({
-        routes: notificationRoutes(repo, auth),
+        routes: [...notificationRoutes(repo, auth), ...chartRoutes(charts, [...auth, requireRole('admin')])],
         use: [consolePages()],
         upgrade: stream,
       });

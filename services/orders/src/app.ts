@@ -1,17 +1,7 @@
-import {
-  authenticate,
-  closeRedisCluster,
-  createDenyList,
-  createRedisCluster,
-  createService,
-  type Listening,
-  type Service,
-  type Tracing,
-} from '@souk/kit';
+import { createService, type Listening, type Service, type Tracing } from '@souk/kit';
 import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
-import { RecentWrites } from '@souk/kit/db/recent-writes';
-import { createKafka, OutboxRelay } from '@souk/kit/events/index';
-import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
+import { connectEvents } from '@souk/kit/events/service-events';
+import { connectPlatform } from '@souk/kit/platform-clients';
 import type { DestinationStream } from 'pino';
 import type { OrdersConfig } from './config.ts';
 import { migrateOrders, type OrdersDb, openOrdersDb } from './data/database.ts';
@@ -65,35 +55,17 @@ export async function createOrders(options: OrdersOptions): Promise<OrdersApp> {
     metrics: service.metrics,
     poolSize: config.DATABASE_POOL_SIZE,
   });
-  db.registerHealth(service.health);
-  service.shutdown.register('database', () => db.close(), { phase: 'clients' });
-
-  const redis = createRedisCluster(config.REDIS_NODES);
-  service.shutdown.register('redis', () => closeRedisCluster(redis), { phase: 'clients' });
-  const verifier = usersTokenVerifier(config.USERS_URL);
-  const denyList = createDenyList({ redis, prefix: config.REDIS_KEY_PREFIX, metrics: service.metrics });
-  const auth = authenticate({ verifier, denyList });
-  const recentWrites = new RecentWrites({
-    redis,
-    prefix: `${config.REDIS_KEY_PREFIX}orders:`,
-    windowMs: config.READ_YOUR_WRITES_MS,
+  const platform = await connectPlatform(service, {
+    db,
+    redisNodes: config.REDIS_NODES,
+    keyPrefix: config.REDIS_KEY_PREFIX,
   });
+  const auth = platform.authenticate(usersTokenVerifier(config.USERS_URL));
+  const recentWrites = platform.recentWrites('orders:', config.READ_YOUR_WRITES_MS);
 
-  const kafka = createKafka(
-    config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
-    { clientId: config.SERVICE_NAME },
-  );
-  const kafkaHealth = registerKafkaHealth(service.health, kafka);
-  service.shutdown.register('kafka health', () => kafkaHealth.close(), { phase: 'clients' });
-  const resolveTopic = (topic: string) => `${config.KAFKA_TOPIC_PREFIX}${topic}`;
-  const relay = new OutboxRelay({
-    databaseUrl: config.DATABASE_URL,
-    kafka,
-    resolveTopic,
-    metrics: service.metrics,
-    logger: log,
-    shutdown: service.shutdown,
-  });
+  const events = connectEvents(service, config);
+  const { kafka, resolveTopic } = events;
+  const relay = events.relay();
 
   const metrics = sagaMetrics(service.metrics);
   const runner = new SagaRunner(
@@ -112,7 +84,7 @@ export async function createOrders(options: OrdersOptions): Promise<OrdersApp> {
     db,
     runner,
     resolveTopic,
-    groupId: `${config.KAFKA_TOPIC_PREFIX}orders-saga`,
+    groupId: events.groupId('orders-saga'),
     metrics: service.metrics,
     logger: log,
     shutdown: service.shutdown,

@@ -1,17 +1,7 @@
-import {
-  authenticate,
-  closeRedisCluster,
-  createDenyList,
-  createRedisCluster,
-  createService,
-  type Listening,
-  requireRole,
-  type Service,
-  type Tracing,
-} from '@souk/kit';
+import { createService, type Listening, requireRole, type Service, type Tracing } from '@souk/kit';
 import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
-import { createKafka, OutboxRelay } from '@souk/kit/events/index';
-import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
+import { connectEvents } from '@souk/kit/events/service-events';
+import { connectPlatform } from '@souk/kit/platform-clients';
 import type { DestinationStream } from 'pino';
 import type { PaymentsConfig } from './config.ts';
 import { migratePayments, openPaymentsDb, type PaymentsDb } from './data/database.ts';
@@ -61,31 +51,18 @@ export async function createPayments(options: PaymentsOptions): Promise<Payments
     url: config.DATABASE_URL,
     replicaUrl: config.DATABASE_REPLICA_URL,
     metrics: service.metrics,
+    poolSize: config.DATABASE_POOL_SIZE,
   });
-  db.registerHealth(service.health);
-  service.shutdown.register('database', () => db.close(), { phase: 'clients' });
-
-  const redis = createRedisCluster(config.REDIS_NODES);
-  service.shutdown.register('redis', () => closeRedisCluster(redis), { phase: 'clients' });
-  const verifier = usersTokenVerifier(config.USERS_URL);
-  const denyList = createDenyList({ redis, prefix: config.REDIS_KEY_PREFIX, metrics: service.metrics });
-  const adminOnly = [authenticate({ verifier, denyList }), requireRole('admin')];
-
-  const kafka = createKafka(
-    config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
-    { clientId: config.SERVICE_NAME },
-  );
-  const kafkaHealth = registerKafkaHealth(service.health, kafka);
-  service.shutdown.register('kafka health', () => kafkaHealth.close(), { phase: 'clients' });
-  const resolveTopic = (topic: string) => `${config.KAFKA_TOPIC_PREFIX}${topic}`;
-  const relay = new OutboxRelay({
-    databaseUrl: config.DATABASE_URL,
-    kafka,
-    resolveTopic,
-    metrics: service.metrics,
-    logger: log,
-    shutdown: service.shutdown,
+  const platform = await connectPlatform(service, {
+    db,
+    redisNodes: config.REDIS_NODES,
+    keyPrefix: config.REDIS_KEY_PREFIX,
   });
+  const adminOnly = [platform.authenticate(usersTokenVerifier(config.USERS_URL)), requireRole('admin')];
+
+  const events = connectEvents(service, config);
+  const { kafka, resolveTopic } = events;
+  const relay = events.relay();
 
   const counters = paymentsMetrics(service.metrics);
   const steps = new PaymentSteps(new SimulatedProvider(config.PROVIDER_LATENCY_MS), {
@@ -101,7 +78,7 @@ export async function createPayments(options: PaymentsOptions): Promise<Payments
     db,
     steps,
     counters,
-    groupId: `${config.KAFKA_TOPIC_PREFIX}payments-commands`,
+    groupId: events.groupId('payments-commands'),
     resolveTopic,
     metrics: service.metrics,
     logger: log,

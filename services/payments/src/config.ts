@@ -1,4 +1,4 @@
-import { baseConfig, loadConfigOrExit } from '@souk/kit';
+import { baseConfig, loadConfigOrExit, outboxConfig, platformConfig } from '@souk/kit';
 import { z } from 'zod';
 
 const ms = z.coerce.number().int().positive();
@@ -6,12 +6,8 @@ const ms = z.coerce.number().int().positive();
 /** The environment of the payments service (see CONVENTIONS "Services" for the shared variables). */
 export const paymentsConfig = baseConfig.extend({
   SERVICE_NAME: baseConfig.shape.SERVICE_NAME.default('payments'),
-  DATABASE_URL: z.url(),
-  /** Operators' reads go here when set. */
-  DATABASE_REPLICA_URL: z.url().optional(),
-  /** The Redis Cluster holding the token deny-list. */
-  REDIS_NODES: z.string().min(1),
-  KAFKA_BROKERS: z.string().min(1),
+  ...platformConfig.shape,
+  ...outboxConfig.shape,
   /** Base URL of users, for its JWKS. */
   USERS_URL: z.url(),
   /** A provider call that has not answered after this long counts as timed out (not retried). */
@@ -22,17 +18,6 @@ export const paymentsConfig = baseConfig.extend({
   PROVIDER_RETRY_MAX_MS: ms.default(2_000),
   /** Simulated latency of every provider call. */
   PROVIDER_LATENCY_MS: z.coerce.number().int().min(0).default(0),
-  /** Prepended to Redis keys (no braces) and to Kafka topic names; empty in production. */
-  REDIS_KEY_PREFIX: z
-    .string()
-    .regex(/^[^{}]*$/, 'no braces')
-    .default(''),
-  KAFKA_TOPIC_PREFIX: z.string().default(''),
-  /** Apply the migrations at start; defaults to on outside production. */
-  MIGRATE_ON_START: z
-    .enum(['true', 'false'])
-    .optional()
-    .transform((v) => (v === undefined ? undefined : v === 'true')),
 });
 
 export type PaymentsConfig = z.output<typeof paymentsConfig>;

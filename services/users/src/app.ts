@@ -1,16 +1,10 @@
 import { createService, type Service, type Tracing } from '@souk/kit';
-import { createDenyList } from '@souk/kit/auth/deny-list';
 import { generateSigningKey, importSigningKey, type SigningKey } from '@souk/kit/auth/keys';
 import { toPkcs8Pem } from '@souk/kit/auth/pem';
 import { PLATFORM_TOKEN_AUDIENCE, PLATFORM_TOKEN_ISSUER } from '@souk/kit/auth/platform-tokens';
 import { createTokenIssuer, createTokenVerifier } from '@souk/kit/auth/tokens';
-import { Cache } from '@souk/kit/cache/cache';
-import { RecentWrites } from '@souk/kit/db/recent-writes';
-import { createKafka } from '@souk/kit/events/kafka';
-import { registerKafkaHealth } from '@souk/kit/events/kafka-health';
-import { OutboxRelay } from '@souk/kit/events/relay';
-import { RateLimiter } from '@souk/kit/rate-limit';
-import { closeRedisCluster, createRedisCluster, redisReady } from '@souk/kit/redis';
+import { connectEvents } from '@souk/kit/events/service-events';
+import { connectPlatform } from '@souk/kit/platform-clients';
 import type { SpanExporter } from '@souk/kit/tracing';
 import type { DestinationStream } from 'pino';
 import type { UsersConfig } from './config.ts';
@@ -60,7 +54,8 @@ export async function signingKeyFrom(config: UsersConfig): Promise<SigningKey> {
 
 /**
  * Builds and starts the users service from its configuration: Postgres (primary + replica), the
- * Redis Cluster (deny-list, session cache, rate limits), Kafka (outbox relay), then the routes.
+ * Redis Cluster when configured (deny-list, session cache, rate limits), Kafka (outbox relay), then
+ * the routes.
  */
 export async function startUsers(config: UsersConfig, options: UsersAppOptions = {}): Promise<UsersApp> {
   const service = createService({
@@ -75,36 +70,23 @@ export async function startUsers(config: UsersConfig, options: UsersAppOptions =
   const migrateOnStart = config.MIGRATE_ON_START ?? config.NODE_ENV !== 'production';
   if (migrateOnStart) await migrateUsers(config.DATABASE_URL, (m) => log.info(m));
 
-  const db = await openUsersDb({ url: config.DATABASE_URL, replicaUrl: config.DATABASE_REPLICA_URL });
-  service.shutdown.register('db', () => db.close(), { phase: 'clients' });
-  db.registerHealth(service.health);
-
-  const redis = createRedisCluster(config.REDIS_NODES);
-  service.shutdown.register('redis', () => closeRedisCluster(redis), { phase: 'clients' });
-  await redisReady(redis, 5_000).catch((error: unknown) =>
-    log.warn({ err: error }, 'redis cluster not ready at start; serving from the database until it is'),
-  );
-  const prefix = config.REDIS_KEY_PREFIX;
-  const cache = new Cache({ redis, prefix: `${prefix}users:`, metrics: service.metrics });
-  cache.registerHealth(service.health, 'redis');
-  const denyList = createDenyList({ redis, prefix, metrics: service.metrics });
-  const limiter = (name: string, limit: number, windowMs: number) =>
-    new RateLimiter({ redis, name, limit, windowMs, prefix, metrics: service.metrics });
-
-  const kafka = createKafka(
-    config.KAFKA_BROKERS.split(',').map((b) => b.trim()),
-    { clientId: 'users' },
-  );
-  const kafkaHealth = registerKafkaHealth(service.health, kafka);
-  service.shutdown.register('kafka health', () => kafkaHealth.close(), { phase: 'clients' });
-  const relay = new OutboxRelay({
-    databaseUrl: config.DATABASE_URL,
-    kafka,
-    resolveTopic: (topic) => `${config.KAFKA_TOPIC_PREFIX}${topic}`,
-    metrics: service.metrics,
-    logger: log,
-    shutdown: service.shutdown,
+  const db = await openUsersDb({
+    url: config.DATABASE_URL,
+    replicaUrl: config.DATABASE_REPLICA_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
   });
+  const platform = await connectPlatform(service, {
+    db,
+    redisNodes: config.REDIS_NODES,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    waitForRedisMs: 5_000,
+  });
+  const cache = platform.cache('users:', { healthName: 'redis' });
+  const { denyList } = platform;
+  const limiter = platform.rateLimiter;
+
+  const events = connectEvents(service, config);
+  const relay = events.relay();
 
   const keys = await KeyRing.open({
     repository: new SigningKeysRepository(db),
@@ -140,11 +122,7 @@ export async function startUsers(config: UsersConfig, options: UsersAppOptions =
     metrics,
     log,
   });
-  const recentWrites = new RecentWrites({
-    redis,
-    prefix: `${prefix}users:`,
-    windowMs: config.READ_YOUR_WRITES_MS,
-  });
+  const recentWrites = platform.recentWrites('users:', config.READ_YOUR_WRITES_MS);
   const accounts = new Accounts({ db, recentWrites, users, sessions, hasher, metrics });
   const check = new TokenCheck(verifier, denyList, sessions);
 

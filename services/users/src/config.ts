@@ -1,4 +1,4 @@
-import { baseConfig } from '@souk/kit';
+import { baseConfig, outboxConfig, platformConfig } from '@souk/kit';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -7,22 +7,14 @@ const positiveInt = z.coerce.number().int().positive();
 export const usersConfig = baseConfig
   .extend({
     SERVICE_NAME: baseConfig.shape.SERVICE_NAME.default('users'),
-    DATABASE_URL: z.url(),
-    DATABASE_REPLICA_URL: z.url().optional(),
-    REDIS_NODES: z.string().min(1),
-    KAFKA_BROKERS: z.string().min(1),
+    ...platformConfig.shape,
+    ...outboxConfig.shape,
     /** Base URL of users itself, as the other services reach it (documentation of the issuer only). */
     USERS_URL: z.url().optional(),
     /** EC P-256 private key (SEC1 or PKCS#8 PEM): the current signing key. */
     JWT_PRIVATE_KEY: z.string().optional(),
     ADMIN_EMAIL: z.string().optional(),
     ADMIN_PASSWORD: z.string().optional(),
-    /** Prepended to Redis keys (no braces) and to Kafka topic names; empty in production. */
-    REDIS_KEY_PREFIX: z
-      .string()
-      .regex(/^[^{}]*$/, 'no braces')
-      .default(''),
-    KAFKA_TOPIC_PREFIX: z.string().default(''),
     ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
     REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(30 * 24 * 3600),
     LOGIN_LIMIT_PER_ACCOUNT: positiveInt.default(10),
@@ -32,11 +24,6 @@ export const usersConfig = baseConfig
     VALIDATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
     /** After an account changes, its own profile reads go to the primary for this long (replica lag). */
     READ_YOUR_WRITES_MS: positiveInt.default(5_000),
-    /** Apply the migrations at start; defaults to on in development and test. */
-    MIGRATE_ON_START: z
-      .enum(['true', 'false'])
-      .optional()
-      .transform((v) => (v === undefined ? undefined : v === 'true')),
   })
   .superRefine((config, ctx) => {
     if (config.NODE_ENV === 'production' && !config.JWT_PRIVATE_KEY) {

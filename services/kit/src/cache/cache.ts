@@ -4,10 +4,11 @@ import { Metrics } from '../metrics.ts';
 import { type RedisCluster, withTimeout } from '../redis.ts';
 import { SingleFlight } from './single-flight.ts';
 
-export type CacheResult = 'hit' | 'miss' | 'error' | 'bypass';
+export type CacheResult = 'hit' | 'miss' | 'error' | 'bypass' | 'disabled';
 
 export interface CacheOptions {
-  redis: RedisCluster;
+  /** The Redis Cluster; without it the cache is disabled: every get is served by its loader. */
+  redis?: RedisCluster | undefined;
   /** Namespace for every key this cache writes (no braces: they would change the hash slot). */
   prefix?: string;
   /** TTL when a call gives none. */
@@ -34,7 +35,7 @@ export interface GetOptions {
 }
 
 export interface CacheCheck {
-  status: 'ok' | 'degraded';
+  status: 'ok' | 'degraded' | 'disabled';
   detail?: string;
 }
 
@@ -57,6 +58,8 @@ const FILL_AND_UNLOCK = `redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 return 1`;
 
+const DISABLED = 'no Redis configured (REDIS_NODES unset): every lookup is served by the database';
+
 const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
@@ -68,9 +71,11 @@ return 0`;
  * - Redis is an optimisation, never a dependency: on an error or a timeout the request is served by the
  *   loader, the cache reports itself degraded and skips Redis for `cooldownMs`, then tries again and
  *   recovers on the first success.
+ * - Without Redis at all (none configured) the cache is disabled, not degraded: a pass-through to the
+ *   loader (single-flight still shares concurrent loads of one key), reported as such in /readyz.
  */
 export class Cache {
-  readonly #redis: RedisCluster;
+  readonly #redis: RedisCluster | undefined;
   readonly #prefix: string;
   readonly #ttlMs: number;
   readonly #jitter: number;
@@ -105,7 +110,12 @@ export class Cache {
       'souk_cache_degraded',
       '1 while the cache serves from the loader because Redis failed',
     );
-    for (const result of ['hit', 'miss', 'error', 'bypass'] as const) this.#requests.inc({ result }, 0);
+    metrics
+      .gauge('souk_cache_disabled', '1 when no Redis is configured: every lookup is served by the loader')
+      .set(this.#redis ? 0 : 1);
+    for (const result of ['hit', 'miss', 'error', 'bypass', 'disabled'] as const) {
+      this.#requests.inc({ result }, 0);
+    }
   }
 
   /** The Redis key of an entry; its hash tag is the whole cache key. */
@@ -125,8 +135,21 @@ export class Cache {
     return this.#degraded;
   }
 
+  /** False when no Redis is configured: the cache is a pass-through to the loaders. */
+  get enabled(): boolean {
+    return this.#redis !== undefined;
+  }
+
   /** The cached value of `key`, or `loader()`'s, which is cached unless it is `undefined`. */
   async get<T>(key: string, loader: () => Promise<T>, options: GetOptions = {}): Promise<T> {
+    if (!this.#redis) {
+      this.#requests.inc({ result: 'disabled' });
+      const { value } = await this.#flights.do(key, async () => ({
+        value: await loader(),
+        result: 'disabled',
+      }));
+      return value as T;
+    }
     if (Date.now() < this.#bypassUntil) {
       this.#requests.inc({ result: 'bypass' });
       const { value } = await this.#flights.do(`load:${key}`, async () => ({
@@ -141,24 +164,29 @@ export class Cache {
   }
 
   async set(key: string, value: unknown, options: GetOptions = {}): Promise<void> {
-    await this.#write(key, value, options);
+    if (!this.#redis) return;
+    await this.#write(this.#redis, key, value, options);
   }
 
   /** Drops entries by key. Safe across slots: one DEL per key. */
   async invalidate(...keys: string[]): Promise<void> {
     this.#generation++;
     for (const key of keys) this.#flights.forget(key);
-    await this.#guard(Promise.all(keys.map((key) => this.#redis.del(this.keyOf(key)))));
+    const redis = this.#redis;
+    if (!redis) return;
+    await this.#guard(Promise.all(keys.map((key) => redis.del(this.keyOf(key)))));
   }
 
   /** Drops every entry filed under any of `tags`. */
   async invalidateTag(...tags: string[]): Promise<void> {
     this.#generation++;
+    const redis = this.#redis;
+    if (!redis) return;
     await this.#guard(
       Promise.all(
         tags.map(async (tag) => {
-          const members = (await this.#redis.eval(POP_TAG, 1, this.tagKeyOf(tag))) as string[];
-          await Promise.all(members.map((member) => this.#redis.del(member)));
+          const members = (await redis.eval(POP_TAG, 1, this.tagKeyOf(tag))) as string[];
+          await Promise.all(members.map((member) => redis.del(member)));
         }),
       ),
     );
@@ -169,6 +197,7 @@ export class Cache {
    * While degraded, the check itself probes Redis, so an idle service also notices the recovery.
    */
   async check(): Promise<CacheCheck> {
+    if (!this.#redis) return { status: 'disabled', detail: DISABLED };
     if (this.#degraded && Date.now() >= this.#bypassUntil) {
       try {
         await this.#probe();
@@ -182,8 +211,15 @@ export class Cache {
       : { status: 'ok' };
   }
 
-  /** Adds a non-critical `cache` check to /readyz: Redis trouble makes the service degraded, not unready. */
+  /**
+   * Adds a non-critical `cache` check to /readyz: Redis trouble makes the service degraded, not unready.
+   * A disabled cache is listed as `disabled` and leaves the status alone.
+   */
   registerHealth(health: Health, name = 'cache'): void {
+    if (!this.#redis) {
+      health.disabled(name, DISABLED);
+      return;
+    }
     health.register(
       name,
       async () => {
@@ -199,10 +235,11 @@ export class Cache {
     loader: () => Promise<unknown>,
     options: GetOptions,
   ): Promise<{ value: unknown; result: CacheResult }> {
+    const redis = this.#redis!;
     const generation = this.#generation;
     let cached: string | null;
     try {
-      cached = await withTimeout(this.#redis.get(this.keyOf(key)), this.#timeoutMs);
+      cached = await withTimeout(redis.get(this.keyOf(key)), this.#timeoutMs);
       this.#healthy();
     } catch (err) {
       this.#failed(err);
@@ -217,7 +254,7 @@ export class Cache {
     }
     let lock: string | undefined;
     if (this.#lockMs > 0) {
-      const waited = await this.#awaitOtherFill(key);
+      const waited = await this.#awaitOtherFill(redis, key);
       if (waited.found) return { value: waited.value, result: 'hit' };
       lock = waited.lock;
     }
@@ -225,14 +262,14 @@ export class Cache {
     try {
       value = await loader();
     } catch (err) {
-      if (lock) this.#unlock(key, lock);
+      if (lock) this.#unlock(redis, key, lock);
       throw err;
     }
     if (value !== undefined && generation === this.#generation) {
       // Awaited, so a request arriving right after this one finds the entry rather than loading again.
-      await this.#write(key, value, options, lock).catch(() => {});
+      await this.#write(redis, key, value, options, lock).catch(() => {});
     } else if (lock) {
-      this.#unlock(key, lock);
+      this.#unlock(redis, key, lock);
     }
     return { value, result: 'miss' };
   }
@@ -242,6 +279,7 @@ export class Cache {
    * write. Gives up after `lockMs` (the other instance may have died) and loads anyway.
    */
   async #awaitOtherFill(
+    redis: RedisCluster,
     key: string,
   ): Promise<{ found: true; value: unknown } | { found: false; lock?: string }> {
     const token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
@@ -250,7 +288,7 @@ export class Cache {
       let taken: string | null;
       try {
         taken = await withTimeout(
-          this.#redis.set(this.lockKeyOf(key), token, 'PX', this.#lockMs, 'NX'),
+          redis.set(this.lockKeyOf(key), token, 'PX', this.#lockMs, 'NX'),
           this.#timeoutMs,
         );
       } catch {
@@ -259,7 +297,7 @@ export class Cache {
       if (taken === 'OK') return { found: false, lock: token };
       await new Promise((r) => setTimeout(r, Math.min(25, this.#lockMs / 4)));
       try {
-        const cached = await withTimeout(this.#redis.get(this.keyOf(key)), this.#timeoutMs);
+        const cached = await withTimeout(redis.get(this.keyOf(key)), this.#timeoutMs);
         if (cached !== null) return { found: true, value: JSON.parse(cached) };
       } catch {
         return { found: false };
@@ -268,22 +306,28 @@ export class Cache {
     }
   }
 
-  #unlock(key: string, token: string): void {
-    this.#redis.eval(UNLOCK, 1, this.lockKeyOf(key), token).catch(() => {});
+  #unlock(redis: RedisCluster, key: string, token: string): void {
+    redis.eval(UNLOCK, 1, this.lockKeyOf(key), token).catch(() => {});
   }
 
-  async #write(key: string, value: unknown, options: GetOptions, lock?: string): Promise<void> {
+  async #write(
+    redis: RedisCluster,
+    key: string,
+    value: unknown,
+    options: GetOptions,
+    lock?: string,
+  ): Promise<void> {
     const base = options.ttlMs ?? this.#ttlMs;
     const ttl = Math.max(1, Math.round(base * (1 + this.#jitter * Math.random())));
     const redisKey = this.keyOf(key);
     const json = JSON.stringify(value);
     const writes: Promise<unknown>[] = [
       lock
-        ? this.#redis.eval(FILL_AND_UNLOCK, 2, redisKey, this.lockKeyOf(key), json, String(ttl), lock)
-        : this.#redis.set(redisKey, json, 'PX', ttl),
+        ? redis.eval(FILL_AND_UNLOCK, 2, redisKey, this.lockKeyOf(key), json, String(ttl), lock)
+        : redis.set(redisKey, json, 'PX', ttl),
     ];
     for (const tag of options.tags ?? []) {
-      writes.push(this.#redis.eval(ADD_TAG, 1, this.tagKeyOf(tag), redisKey, String(ttl)));
+      writes.push(redis.eval(ADD_TAG, 1, this.tagKeyOf(tag), redisKey, String(ttl)));
     }
     await this.#guard(Promise.all(writes));
   }
@@ -300,7 +344,7 @@ export class Cache {
   }
 
   async #probe(): Promise<void> {
-    const masters = this.#redis.nodes('master');
+    const masters = this.#redis?.nodes('master') ?? [];
     if (masters.length === 0) throw new Error('no master known');
     const info = await withTimeout(masters[0]!.cluster('INFO') as Promise<string>, this.#timeoutMs);
     if (!info.includes('cluster_state:ok')) throw new Error('cluster_state is not ok');

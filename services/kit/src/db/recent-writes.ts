@@ -2,7 +2,8 @@ import type { RedisCluster } from '../redis.ts';
 import { withTimeout } from '../redis.ts';
 
 export interface RecentWritesOptions {
-  redis: RedisCluster;
+  /** The Redis Cluster; without it the marks are kept in this process (right for a single replica). */
+  redis?: RedisCluster | undefined;
   /** Key prefix (environment, service); keys are `<prefix>rw:{<subject>}`. */
   prefix: string;
   /** At least the replica lag one is willing to hide; a few seconds. */
@@ -17,7 +18,10 @@ export interface RecentWritesOptions {
  * serves the next request. When Redis fails, `recent` rejects: callers read the primary then.
  */
 export class RecentWrites {
-  readonly #o: Required<RecentWritesOptions>;
+  readonly #o: Required<Omit<RecentWritesOptions, 'redis'>> & Pick<RecentWritesOptions, 'redis'>;
+  /** Without Redis: subject → end of its window (ms). */
+  readonly #local = new Map<string, number>();
+  #lastSweep = 0;
 
   constructor(options: RecentWritesOptions) {
     this.#o = { windowMs: 5_000, timeoutMs: 500, ...options };
@@ -28,10 +32,22 @@ export class RecentWrites {
   }
 
   async mark(subject: string): Promise<void> {
-    await withTimeout(this.#o.redis.set(this.#key(subject), '1', 'PX', this.#o.windowMs), this.#o.timeoutMs);
+    const { redis } = this.#o;
+    if (!redis) {
+      const now = Date.now();
+      if (now - this.#lastSweep >= this.#o.windowMs) {
+        this.#lastSweep = now;
+        for (const [s, until] of this.#local) if (until <= now) this.#local.delete(s);
+      }
+      this.#local.set(subject, now + this.#o.windowMs);
+      return;
+    }
+    await withTimeout(redis.set(this.#key(subject), '1', 'PX', this.#o.windowMs), this.#o.timeoutMs);
   }
 
   async recent(subject: string): Promise<boolean> {
-    return (await withTimeout(this.#o.redis.exists(this.#key(subject)), this.#o.timeoutMs)) === 1;
+    const { redis } = this.#o;
+    if (!redis) return (this.#local.get(subject) ?? 0) > Date.now();
+    return (await withTimeout(redis.exists(this.#key(subject)), this.#o.timeoutMs)) === 1;
   }
 }

@@ -24,10 +24,12 @@ export function openNotificationsDb(options: {
   url: string;
   replicaUrl?: string | undefined;
   metrics?: Metrics;
+  poolSize?: number;
 }): Promise<NotificationsDb> {
   return openDatabase(PrismaClient, {
     url: options.url,
     ...(options.replicaUrl ? { replicaUrls: [options.replicaUrl] } : {}),
+    ...(options.poolSize ? { poolSize: options.poolSize } : {}),
     applicationName: 'notifications',
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });

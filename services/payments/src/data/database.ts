@@ -22,10 +22,12 @@ export function openPaymentsDb(options: {
   url: string;
   replicaUrl?: string | undefined;
   metrics?: Metrics;
+  poolSize?: number;
 }): Promise<PaymentsDb> {
   return openDatabase(PrismaClient, {
     url: options.url,
     ...(options.replicaUrl ? { replicaUrls: [options.replicaUrl] } : {}),
+    ...(options.poolSize ? { poolSize: options.poolSize } : {}),
     applicationName: 'payments',
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });

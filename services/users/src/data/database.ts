@@ -19,11 +19,13 @@ export async function migrateUsers(databaseUrl: string, log?: (message: string) 
 export function openUsersDb(options: {
   url: string;
   replicaUrl?: string | undefined;
+  poolSize?: number;
   log?: (message: string) => void;
 }): Promise<UsersDb> {
   return openDatabase(PrismaClient, {
     url: options.url,
     ...(options.replicaUrl ? { replicaUrls: [options.replicaUrl] } : {}),
+    ...(options.poolSize ? { poolSize: options.poolSize } : {}),
     applicationName: 'users',
     ...(options.log ? { log: options.log } : {}),
   });

@@ -1,0 +1,98 @@
+import { createDenyList, type DenyList } from './auth/deny-list.ts';
+import { type AuthenticateOptions, authenticate } from './auth/middleware.ts';
+import type { TokenVerifier } from './auth/tokens.ts';
+import { Cache, type CacheOptions } from './cache/cache.ts';
+import type { BaseConfig } from './config.ts';
+import type { Middleware } from './context.ts';
+import { RecentWrites } from './db/recent-writes.ts';
+import type { Health } from './health.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { closeRedisCluster, createRedisCluster, type RedisCluster, redisReady } from './redis.ts';
+import type { Service } from './service.ts';
+
+export interface PlatformClientsOptions {
+  /** The service's database: its checks go to /readyz (primary critical), it is closed at shutdown. */
+  db: { registerHealth(health: Health): void; close(): Promise<void> };
+  /** REDIS_NODES. Unset: no Redis; what would be kept there is kept in this process. */
+  redisNodes: string | undefined;
+  /** Prepended to every Redis key (an environment, a test suite); no braces. */
+  keyPrefix: string;
+  /** Wait this long at start for the cluster's slot map, warning when it is not there yet (default: no wait). */
+  waitForRedisMs?: number;
+}
+
+/**
+ * A service's clients of the platform's shared infrastructure, and what every service builds on
+ * them: the database (readiness, shutdown), the Redis Cluster (shutdown), the token deny-list and
+ * the bearer-token check, caches, rate limiters and read-your-writes marks.
+ *
+ * Without Redis (REDIS_NODES unset) the service still runs, as one replica: caches are disabled
+ * (pass-through to the database, `disabled` in /readyz, `souk_cache_disabled` 1), and rate limits,
+ * the deny-list and read-your-writes marks are kept in process. That is said once, as a warning, at start.
+ */
+export interface PlatformClients {
+  /** Undefined when no Redis is configured. */
+  redis: RedisCluster | undefined;
+  denyList: DenyList;
+  /** Checks the bearer token with `verifier` and the deny-list. */
+  authenticate(
+    verifier: TokenVerifier,
+    options?: Omit<AuthenticateOptions, 'verifier' | 'denyList'>,
+  ): Middleware;
+  /** A cache under `<keyPrefix><namespace>`, its state in /readyz as `healthName` (default `cache`). */
+  cache(
+    namespace: string,
+    options?: Omit<CacheOptions, 'redis' | 'prefix' | 'metrics'> & { healthName?: string },
+  ): Cache;
+  rateLimiter(name: string, limit: number, windowMs: number): RateLimiter;
+  recentWrites(namespace: string, windowMs: number): RecentWrites;
+}
+
+const NO_REDIS =
+  'REDIS_NODES is not set: running without Redis. The cache is disabled (every read goes to the ' +
+  'database); rate limits, the token deny-list and read-your-writes marks are kept in this process, ' +
+  'so run a single replica.';
+
+export async function connectPlatform(
+  service: Service<BaseConfig>,
+  options: PlatformClientsOptions,
+): Promise<PlatformClients> {
+  const { db, keyPrefix } = options;
+  db.registerHealth(service.health);
+  service.shutdown.register('database', () => db.close(), { phase: 'clients' });
+
+  let redis: RedisCluster | undefined;
+  if (options.redisNodes) {
+    const cluster = createRedisCluster(options.redisNodes);
+    redis = cluster;
+    service.shutdown.register('redis', () => closeRedisCluster(cluster), { phase: 'clients' });
+    if (options.waitForRedisMs) {
+      await redisReady(cluster, options.waitForRedisMs).catch((error: unknown) =>
+        service.logger.warn(
+          { err: error },
+          'redis cluster not ready at start; serving from the database until it is',
+        ),
+      );
+    }
+  } else {
+    service.logger.warn(NO_REDIS);
+    service.health.disabled('redis', 'REDIS_NODES is not set: cache off, limits and deny-list in process');
+  }
+
+  const { metrics } = service;
+  const denyList = createDenyList({ redis, prefix: keyPrefix, metrics });
+  return {
+    redis,
+    denyList,
+    authenticate: (verifier, rest = {}) => authenticate({ ...rest, verifier, denyList }),
+    cache(namespace, { healthName = 'cache', ...rest } = {}) {
+      const cache = new Cache({ ...rest, redis, prefix: `${keyPrefix}${namespace}`, metrics });
+      cache.registerHealth(service.health, healthName);
+      return cache;
+    },
+    rateLimiter: (name, limit, windowMs) =>
+      new RateLimiter({ redis, name, limit, windowMs, prefix: keyPrefix, metrics }),
+    recentWrites: (namespace, windowMs) =>
+      new RecentWrites({ redis, prefix: `${keyPrefix}${namespace}`, windowMs }),
+  };
+}
