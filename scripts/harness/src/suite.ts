@@ -36,6 +36,8 @@ export interface Suite {
   groupId(name: string): string;
   /** Waits until the replica has replayed everything committed on the primary so far. */
   waitForReplica(timeoutMs?: number): Promise<void>;
+  /** The platform settings of `service` on this suite, as the services read them (test mode, port 0). */
+  serviceEnv(service: string): Record<string, string>;
   /** Drops the database and lets go of the shared infrastructure. */
   close(): Promise<void>;
 }
@@ -106,6 +108,18 @@ export async function useSuite(name: string): Promise<Suite> {
     topic: (topic) => `${id}.${topic}`,
     groupId: (group) => `${id}.${group}`,
     waitForReplica: (timeoutMs) => waitForReplica(adminUrl, infra.pgReplicaUrl, timeoutMs),
+    serviceEnv: (service) => ({
+      SERVICE_NAME: service,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATABASE_URL: databaseUrl,
+      DATABASE_REPLICA_URL: replicaDatabaseUrl,
+      REDIS_NODES: infra.redisNodes.map((n) => `${n.host}:${n.port}`).join(','),
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      REDIS_KEY_PREFIX: `${id}:`,
+      KAFKA_TOPIC_PREFIX: `${id}.`,
+    }),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -1,3 +1,4 @@
+import { waitFor } from '@souk/harness/infra/processes';
 import { useSuite } from '@souk/harness/suite';
 import { createTokenIssuer } from '@souk/kit';
 import { appendToOutbox, ItemUpdated } from '@souk/kit/events/index';
@@ -12,7 +13,6 @@ import {
   sample,
   startInventory,
   startUsersApp,
-  until,
 } from './support.ts';
 
 const usersSuite = await useSuite('inventory-items-users');
@@ -29,10 +29,16 @@ const cacheCount = async (result: string) =>
 
 /** Waits until the cache-invalidation consumer has processed `n` events of `type`. */
 const consumed = (type: string, n: number) =>
-  until(`${n} ${type} consumed`, async () => {
-    const text = await metricsText(base);
-    return sample(text, 'souk_events_consumed_total', { type, result: 'processed' }) >= n ? true : undefined;
-  });
+  waitFor(
+    `${n} ${type} consumed`,
+    async () => {
+      const text = await metricsText(base);
+      return sample(text, 'souk_events_consumed_total', { type, result: 'processed' }) >= n
+        ? true
+        : undefined;
+    },
+    60_000,
+  );
 
 /**
  * A read that was a cache hit and loaded nothing from the database (the hit counter moved, the miss
@@ -103,10 +109,14 @@ flow('a change event drops the cached entry, even when the writer never touched 
       ItemUpdated.create(itemId, { itemId, changes: { title: 'Drill (changed elsewhere)' } }),
     );
   });
-  const fresh = await until('the ItemUpdated event to invalidate the entry', async () => {
-    const read = await call(base, 'GET', `/items/${itemId}`);
-    return read.body['title'] === 'Drill (changed elsewhere)' ? read : undefined;
-  });
+  const fresh = await waitFor(
+    'the ItemUpdated event to invalidate the entry',
+    async () => {
+      const read = await call(base, 'GET', `/items/${itemId}`);
+      return read.body['title'] === 'Drill (changed elsewhere)' ? read : undefined;
+    },
+    60_000,
+  );
   assert.equal(fresh.headers.get('etag'), '"3"');
 });
 

@@ -11,7 +11,7 @@ const users = await startUsersApp(usersSuite);
 const inventory = await startInventory(
   s,
   users.url,
-  { TOKEN_CHECK: 'jwks', KEY_PREFIX: usersSuite.keyPrefix },
+  { TOKEN_CHECK: 'jwks', REDIS_KEY_PREFIX: usersSuite.keyPrefix },
   users.service.tracing,
 );
 const base = inventory.url;

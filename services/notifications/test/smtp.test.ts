@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '@souk/harness/infra/processes';
 import { useSuite } from '@souk/harness/suite';
 import { OrderConfirmed, uuidv7 } from '@souk/kit/events/index';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { test } from 'uvu';
-import {
-  customer,
-  metric,
-  Publisher,
-  settle,
-  startNotifications,
-  startUsersFor,
-  waitUntil,
-} from './support.ts';
+import { customer, metric, Publisher, settle, startNotifications, startUsersFor } from './support.ts';
 
 // SMTP_URL set: mails go out over SMTP, to a real SMTP server (smtp-server) listening here.
 interface Received {
@@ -50,7 +43,7 @@ const db = new pg.Pool({ connectionString: s.databaseUrl, max: 1 });
 
 test('welcome and order mails go out over SMTP once each, a redelivery sends none', async () => {
   const dana = await customer(users.url, 'dana');
-  await waitUntil(() => received.some((m) => m.to.includes(dana.email)), 30_000, 'the welcome mail');
+  await waitFor('the welcome mail', () => received.some((m) => m.to.includes(dana.email)), 30_000);
   const orderId = uuidv7();
   const event = OrderConfirmed.create(orderId, {
     orderId,
@@ -60,19 +53,19 @@ test('welcome and order mails go out over SMTP once each, a redelivery sends non
     currency: 'EUR',
   });
   await publisher.send('orders.events', event, event);
-  await waitUntil(
+  await waitFor(
+    'the order mail',
     () => received.filter((m) => m.to.includes(dana.email)).length >= 2,
     20_000,
-    'the order mail',
   );
-  await waitUntil(
+  await waitFor(
+    'the redelivery',
     async () =>
       (await metric(notifications.url, 'souk_events_consumed_total', {
         type: 'OrderConfirmed',
         result: 'duplicate',
       })) >= 1,
     20_000,
-    'the redelivery',
   );
   await notifications.mailer.idle();
   await settle(1_000);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { waitFor } from '@souk/harness/infra/processes';
 import { useSuite } from '@souk/harness/suite';
 import { OrderCancelled, OrderConfirmed, OrderPlaced, PaymentDeclined, uuidv7 } from '@souk/kit/events/index';
 import pg from 'pg';
@@ -14,7 +15,6 @@ import {
   settle,
   startNotifications,
   startUsersFor,
-  waitUntil,
 } from './support.ts';
 
 // Notifications from real events (users' own UserRegistered, saga outcomes published to Kafka),
@@ -56,12 +56,12 @@ test('a redelivered event is stored once and pushed exactly once', async () => {
   });
   await publisher.send('orders.events', event);
   await publisher.send('orders.events', event);
-  await waitUntil(
+  await waitFor(
+    'the redelivery to be seen as a duplicate',
     async () =>
       (await metric(a.url, 'souk_events_consumed_total', { type: 'OrderConfirmed', result: 'duplicate' })) >
       duplicatesBefore,
     20_000,
-    'the redelivery to be seen as a duplicate',
   );
   await settle();
   const got = c.notifications();
@@ -105,14 +105,14 @@ test('resume: the 2 missed while away are replayed, then live', async () => {
     'orders.events',
     OrderCancelled.create(orderId, { orderId, userId: alice.id, reason: 'payment_declined' }),
   );
-  await waitUntil(
+  await waitFor(
+    'the 2 missed notifications to be stored',
     async () =>
       (
         (await call(a.url, 'GET', '/notifications', { token: alice.token })).body['items'] as { id: number }[]
       )[0]?.id ===
       lastId + 2,
     20_000,
-    'the 2 missed notifications to be stored',
   );
 
   const again = await open(a.url, alice.token, { lastId });
@@ -154,11 +154,7 @@ test('a user never receives another user’s notifications', async () => {
   const mine = confirmed(alice.id);
   await publisher.send('orders.events', mine, confirmed(bob.id));
   await alices.waitForNotifications(1);
-  await waitUntil(
-    () => bobs.notifications().some((n) => n.kind === 'order_confirmed'),
-    20_000,
-    'bob’s order',
-  );
+  await waitFor('bob’s order', () => bobs.notifications().some((n) => n.kind === 'order_confirmed'), 20_000);
   await settle(500);
   assert.deepEqual(
     alices.notifications().map((n) => n.data['orderId']),
@@ -218,12 +214,12 @@ test('GET /notifications pages by cursor, filters unread; mark read and read-all
 
 test('e-mail: exactly one mail per notification (JSON transport), none on replay', async () => {
   await a.mailer.idle();
-  await waitUntil(
+  await waitFor(
+    'no mail pending',
     async () =>
       (await db.query(`SELECT count(*)::int AS n FROM notifications WHERE email_status = 'pending'`)).rows[0]
         .n === 0,
     20_000,
-    'no mail pending',
   );
   const mails = () => a.logs.filter((l) => l.msg === 'mail sent');
   const stored = await db.query(`SELECT user_id, id FROM notifications WHERE user_id = ANY($1::uuid[])`, [
@@ -313,10 +309,10 @@ test('admins watch the event stream: type and aggregate, no data', async () => {
   await events.ready();
   const e = confirmed(bob.id);
   await publisher.send('orders.events', e);
-  await waitUntil(
+  await waitFor(
+    'the event on the admin stream',
     () => events.messages.some((m) => m.event?.id === e.id),
     20_000,
-    'the event on the admin stream',
   );
   const seen = events.messages.find((m) => m.event?.id === e.id)!;
   assert.deepEqual(Object.keys(seen.event!).sort(), [
@@ -337,7 +333,7 @@ test('UserDeleted (account deleted in users): notifications deleted, address for
   await c.waitForNotifications(1, 30_000);
   const del = await call(users.url, 'DELETE', '/users/me', { token: carol.token });
   assert.equal(del.status, 204, del.text);
-  await waitUntil(() => c.closeCode !== undefined, 30_000, 'the socket to close');
+  await waitFor('the socket to close', () => c.closeCode !== undefined, 30_000);
   assert.equal(c.closeCode, 4403);
   const rows = await db.query('SELECT count(*)::int AS n FROM notifications WHERE user_id = $1', [carol.id]);
   assert.equal(rows.rows[0].n, 0);
@@ -349,10 +345,10 @@ test('UserDeleted (account deleted in users): notifications deleted, address for
   // A late event for the deleted user stores nothing.
   const late = confirmed(carol.id);
   await publisher.send('orders.events', late);
-  await waitUntil(
+  await waitFor(
+    'the late event to be consumed',
     async () => (await db.query('SELECT 1 FROM souk_inbox WHERE event_id = $1', [late.id])).rowCount === 1,
     20_000,
-    'the late event to be consumed',
   );
   assert.equal((await db.query('SELECT 1 FROM notifications WHERE event_id = $1', [late.id])).rowCount, 0);
 });

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { type Answer, call } from '@souk/harness/http';
+import { waitFor } from '@souk/harness/infra/processes';
 import type { Suite } from '@souk/harness/suite';
 import { loadConfig } from '@souk/kit';
 import { type EventEnvelope, toMessage } from '@souk/kit/events/index';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { WebSocket } from 'ws';
-import { startUsers, type UsersApp } from '../../users/src/app.ts';
-import { usersConfig } from '../../users/src/config.ts';
+import type { UsersApp } from '../../users/src/app.ts';
+import { startApp } from '../../users/test/support.ts';
 import { createNotifications, type Notifications } from '../src/app.ts';
 import { notificationsConfig } from '../src/config.ts';
 import { STREAM_PROTOCOL } from '../src/routes/stream.ts';
@@ -18,23 +20,11 @@ export async function startUsersFor(
   s: Suite,
 ): Promise<UsersApp & { admin: { email: string; password: string } }> {
   const admin = { email: `admin-${s.id}@example.com`, password: PASSWORD };
-  const users = await startUsers(
-    loadConfig(usersConfig, {
-      SERVICE_NAME: 'users',
-      NODE_ENV: 'test',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: s.databaseUrl,
-      REDIS_NODES: s.redisNodes.map((n) => `${n.host}:${n.port}`).join(','),
-      KAFKA_BROKERS: s.kafkaBrokers.join(','),
-      REDIS_KEY_PREFIX: s.keyPrefix,
-      KAFKA_TOPIC_PREFIX: `${s.id}.`,
-      ADMIN_EMAIL: admin.email,
-      ADMIN_PASSWORD: admin.password,
-    }),
-    { logDestination: { write: () => {} } },
-  );
+  const users = await startApp(s, {
+    LOG_LEVEL: 'silent',
+    ADMIN_EMAIL: admin.email,
+    ADMIN_PASSWORD: admin.password,
+  });
   return Object.assign(users, { admin });
 }
 
@@ -45,18 +35,9 @@ export async function startNotifications(
   env: Record<string, string> = {},
 ): Promise<Notifications & { url: string; logs: LogLine[] }> {
   const config = loadConfig(notificationsConfig, {
-    SERVICE_NAME: 'notifications',
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
+    ...s.serviceEnv('notifications'),
     LOG_LEVEL: 'info',
-    DATABASE_URL: s.databaseUrl,
-    DATABASE_REPLICA_URL: s.replicaDatabaseUrl,
-    REDIS_NODES: s.redisNodes.map((n) => `${n.host}:${n.port}`).join(','),
-    KAFKA_BROKERS: s.kafkaBrokers.join(','),
     USERS_URL: usersUrl,
-    REDIS_KEY_PREFIX: s.keyPrefix,
-    KAFKA_TOPIC_PREFIX: `${s.id}.`,
     MAIL_POLL_MS: '500',
     ...env,
   });
@@ -69,27 +50,7 @@ export async function startNotifications(
   return Object.assign(app, { url, logs });
 }
 
-export async function call(
-  base: string,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown } = {},
-): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}),
-      ...(options.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await res.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {}
-  return { status: res.status, body, text };
-}
+export { type Answer, call };
 
 let counter = 0;
 /** Registers a customer through users (which publishes UserRegistered) and signs in. */
@@ -184,12 +145,12 @@ export class StreamClient {
   }
 
   async ready(): Promise<StreamMessage> {
-    await waitUntil(() => this.messages.some((m) => m.type === 'ready'), 10_000, 'ready');
+    await waitFor('ready', () => this.messages.some((m) => m.type === 'ready'), 10_000);
     return this.messages.find((m) => m.type === 'ready')!;
   }
 
   async waitForNotifications(count: number, timeoutMs = 20_000) {
-    await waitUntil(() => this.notifications().length >= count, timeoutMs, `${count} notifications`);
+    await waitFor(`${count} notifications`, () => this.notifications().length >= count, timeoutMs);
     return this.notifications();
   }
 
@@ -221,14 +182,6 @@ export function refusedStatus(
     });
     ws.once('error', () => {});
   });
-}
-
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Waits a little longer for anything more to arrive (to show that nothing else does). */

@@ -1,7 +1,8 @@
+import { waitFor } from '@souk/harness/infra/processes';
 import pg from 'pg';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { historyOf, Platform, TEST_CARDS, waitUntil } from './platform.ts';
+import { historyOf, Platform, TEST_CARDS } from './platform.ts';
 
 // Every provider call takes a while, so the saga can be caught between its steps.
 const platform = new Platform('orders-crash', {
@@ -24,7 +25,7 @@ async function killWhileIn(state: string): Promise<void> {
   });
   assert.is(placed.status, 201);
   const id = placed.body['id'] as string;
-  await waitUntil(async () => (await sagaState(id)) === state, 30_000, `saga in ${state}`);
+  await waitFor(`saga in ${state}`, async () => (await sagaState(id)) === state, 30_000);
   await platform.killOrders();
   // Payments answers while orders is down; the answer waits in Kafka.
   await new Promise((r) => setTimeout(r, 2_000));

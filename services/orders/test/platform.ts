@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { type Answer, call } from '@souk/harness/http';
+import { waitFor } from '@souk/harness/infra/processes';
 import { type Suite, useSuite } from '@souk/harness/suite';
 import { loadConfig } from '@souk/kit';
 import pg from 'pg';
@@ -32,47 +34,7 @@ export const TEST_CARDS = {
   timeout: '4000 0000 0000 0408',
 };
 
-export interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
-export async function call(
-  base: string,
-  method: string,
-  path: string,
-  options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
-): Promise<Answer> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers['Authorization'] = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['Content-Type'] ??= 'application/json';
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    headers: res.headers,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-  };
-}
-
-export async function waitUntil<T>(
-  check: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { type Answer, call };
 
 const silent = { write: () => {} };
 
@@ -134,8 +96,8 @@ export class Platform {
         ...common(inventory!),
         SERVICE_NAME: 'inventory',
         USERS_URL: this.users.url,
-        KEY_PREFIX: main!.keyPrefix,
-        TOPIC_PREFIX: topicPrefix,
+        REDIS_KEY_PREFIX: main!.keyPrefix,
+        KAFKA_TOPIC_PREFIX: topicPrefix,
         ...this.options.inventory,
       }),
       migrate: true,
@@ -334,14 +296,14 @@ export class Platform {
 
   /** Polls until the order is CONFIRMED or CANCELLED; returns its body. */
   async settled(token: string, id: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
-    return waitUntil(
+    return waitFor(
+      `order ${id} to settle`,
       async () => {
         const res = await call(this.ordersUrl, 'GET', `/orders/${id}`, { token }).catch(() => undefined);
         const status = res?.body['status'];
         return status === 'CONFIRMED' || status === 'CANCELLED' ? res!.body : undefined;
       },
       timeoutMs,
-      `order ${id} to settle`,
     );
   }
 }

@@ -1,6 +1,7 @@
+import { waitFor } from '@souk/harness/infra/processes';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { call, historyOf, Platform, TEST_CARDS, waitUntil } from './platform.ts';
+import { call, historyOf, Platform, TEST_CARDS } from './platform.ts';
 
 const platform = new Platform('orders-saga', {
   // Tight step deadlines, so the timeout card's authorization outlives its step.
@@ -46,10 +47,10 @@ test('happy path: PENDING, stock reserved, payment authorized and captured, CONF
   assert.ok(done['completedAt']);
 
   assert.is(await platform.stockOf(itemId), 7);
-  await waitUntil(
+  await waitFor(
+    'reservation committed',
     async () => (await platform.reservationOf(id)) === 'committed',
     10_000,
-    'reservation committed',
   );
   const ledger = await platform.ledgerOf(id);
   assert.equal(ledger.operations.filter((o) => o.kind === 'capture' && o.result === 'succeeded').length, 1);
@@ -160,13 +161,13 @@ test('cancel while pending: 202, compensation, CANCELLED; cancel after confirm: 
   // The timeout card keeps the saga in its authorization step long enough to cancel it there.
   const placed = await platform.placeOrder(buyer, order(itemId, 2, TEST_CARDS.timeout));
   const id = placed.body['id'] as string;
-  await waitUntil(
+  await waitFor(
+    'authorization step',
     async () => {
       const res = await platform.order(buyer, id);
       return (res.body['saga'] as { state: string }).state === 'AUTHORIZING_PAYMENT';
     },
     15_000,
-    'authorization step',
   );
   const cancelled = await call(platform.ordersUrl, 'POST', `/orders/${id}/cancel`, { token: buyer });
   assert.is(cancelled.status, 202);

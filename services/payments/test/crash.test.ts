@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@souk/harness/infra/processes';
 import { useSuite } from '@souk/harness/suite';
 import { test } from 'uvu';
 import { TEST_CARDS } from '../src/domain/test-cards.ts';
-import { commands, paymentsEnv, Saga, settle, waitUntil } from './support.ts';
+import { commands, paymentsEnv, Saga, settle } from './support.ts';
 
 // A payments process killed (SIGKILL) while a step's transaction is open, after the command was
 // consumed and before anything committed: after a restart the step is applied exactly once.
@@ -56,7 +57,8 @@ test('killed inside the step transaction, restarted: the authorization is applie
   const orderId = command.aggregateId;
   await saga.send(command);
   // The step holds its order's advisory lock from the start of its transaction to the commit.
-  await waitUntil(
+  await waitFor(
+    'the step transaction to be open',
     async () =>
       (
         await sql<{ n: number }>(
@@ -65,7 +67,6 @@ test('killed inside the step transaction, restarted: the authorization is applie
         )
       )[0]!.n > 0,
     30_000,
-    'the step transaction to be open',
   );
   crashing.kill('SIGKILL');
   await new Promise((resolve) => crashing.once('exit', resolve));

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
+import { call as callJson } from '@souk/harness/http';
 import { useSuite } from '@souk/harness/suite';
-import { loadConfig } from '@souk/kit';
 import { uuidv7 } from '@souk/kit/events/index';
 import { test } from 'uvu';
-import { startUsers } from '../../users/src/app.ts';
-import { usersConfig } from '../../users/src/config.ts';
+import { startApp } from '../../users/test/support.ts';
 import type { Tx } from '../src/data/database.ts';
 import { TEST_CARDS } from '../src/domain/test-cards.ts';
 import { commands, startPayments } from './support.ts';
@@ -12,42 +11,17 @@ import { commands, startPayments } from './support.ts';
 // The operators' read-only HTTP surface, with tokens from the real users service.
 const s = await useSuite('payments-http');
 const ADMIN = { email: `admin-${s.id}@example.com`, password: 'correct horse battery staple' };
-const users = await startUsers(
-  loadConfig(usersConfig, {
-    SERVICE_NAME: 'users',
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: s.databaseUrl,
-    REDIS_NODES: s.redisNodes.map((n) => `${n.host}:${n.port}`).join(','),
-    KAFKA_BROKERS: s.kafkaBrokers.join(','),
-    REDIS_KEY_PREFIX: s.keyPrefix,
-    KAFKA_TOPIC_PREFIX: `${s.id}.`,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-  }),
-  { logDestination: { write: () => {} } },
-);
+const users = await startApp(s, {
+  LOG_LEVEL: 'silent',
+  ADMIN_EMAIL: ADMIN.email,
+  ADMIN_PASSWORD: ADMIN.password,
+});
 const payments = await startPayments(s, users.url);
 const run = <R>(fn: (tx: Tx) => Promise<R>) => payments.db.primary.$transaction(fn, { timeout: 20_000 });
 
-async function call(path: string, token?: string, method = 'GET', body?: unknown) {
+function call(path: string, token?: string, method = 'GET', body?: unknown) {
   const base = path.startsWith('/sessions') || path.startsWith('/users') ? users.url : payments.url;
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(token ? { Authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {}
-  return { status: res.status, body: json, text };
+  return callJson(base, method, path, { ...(token ? { token } : {}), ...(body ? { body } : {}) });
 }
 
 async function login(email: string, password: string): Promise<string> {

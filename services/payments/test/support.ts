@@ -1,3 +1,4 @@
+import { waitFor } from '@souk/harness/infra/processes';
 import type { Suite } from '@souk/harness/suite';
 import { loadConfig } from '@souk/kit';
 import { headerStrings } from '@souk/kit/events/codec';
@@ -24,18 +25,9 @@ export function paymentsEnv(
   env: Record<string, string> = {},
 ): Record<string, string> {
   return {
-    SERVICE_NAME: 'payments',
-    NODE_ENV: 'test',
-    HOST: '127.0.0.1',
-    PORT: '0',
+    ...s.serviceEnv('payments'),
     LOG_LEVEL: 'info',
-    DATABASE_URL: s.databaseUrl,
-    DATABASE_REPLICA_URL: s.replicaDatabaseUrl,
-    REDIS_NODES: s.redisNodes.map((n) => `${n.host}:${n.port}`).join(','),
-    KAFKA_BROKERS: s.kafkaBrokers.join(','),
     USERS_URL: usersUrl,
-    REDIS_KEY_PREFIX: s.keyPrefix,
-    KAFKA_TOPIC_PREFIX: `${s.id}.`,
     PROVIDER_TIMEOUT_MS: '400',
     PROVIDER_MAX_ATTEMPTS: '3',
     PROVIDER_RETRY_BASE_MS: '10',
@@ -155,10 +147,10 @@ export class Saga {
 
   /** Waits until `orderId` has at least `count` outcomes; returns them. */
   async waitForOutcomes(orderId: string, count: number, timeoutMs = 20_000): Promise<EventEnvelope[]> {
-    await waitUntil(
+    await waitFor(
+      `${count} outcomes for ${orderId}`,
       () => this.outcomes(orderId).length >= count,
       timeoutMs,
-      `${count} outcomes for ${orderId}`,
     );
     return this.outcomes(orderId);
   }
@@ -166,14 +158,6 @@ export class Saga {
   async stop(): Promise<void> {
     await this.#consumer.disconnect().catch(() => {});
     await this.#producer.disconnect().catch(() => {});
-  }
-}
-
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
