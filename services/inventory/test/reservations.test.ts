@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { waitFor } from '@souk/harness/infra/processes';
 import { useSuite } from '@souk/harness/suite';
 import {
   createKafka,
@@ -12,7 +13,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { openInventoryDb } from '../src/data/database.ts';
 import { reserve } from '../src/domain/reservations.ts';
-import { metricsText, sample, startInventory, until, within } from './support.ts';
+import { metricsText, sample, startInventory, within } from './support.ts';
 
 const s = await useSuite('inventory-reservations');
 // No HTTP writes here: users is never asked.
@@ -120,7 +121,7 @@ stock('an order with one available and one short line reserves nothing and emits
       { itemId: scarce, quantity: 3 },
     ]),
   );
-  await until('the order to be decided', async () => ((await status(orderId)) ? true : undefined));
+  await waitFor('the order to be decided', async () => ((await status(orderId)) ? true : undefined), 60_000);
   assert.equal(await status(orderId), 'rejected');
   assert.equal(await quantity(plenty), 5);
   assert.equal(await quantity(scarce), 1);
@@ -135,8 +136,11 @@ stock('release and commit are idempotent under redelivery', async () => {
   const cancelled = randomUUID();
   const confirmed = randomUUID();
   await deliver(placed(cancelled, [{ itemId, quantity: 2 }]), placed(confirmed, [{ itemId, quantity: 1 }]));
-  await until('both to reserve', async () =>
-    (await status(cancelled)) === 'held' && (await status(confirmed)) === 'held' ? true : undefined,
+  await waitFor(
+    'both to reserve',
+    async () =>
+      (await status(cancelled)) === 'held' && (await status(confirmed)) === 'held' ? true : undefined,
+    60_000,
   );
   assert.equal(await quantity(itemId), 2);
 
@@ -169,20 +173,31 @@ stock('release and commit are idempotent under redelivery', async () => {
     reason: 'customer_requested',
   });
   await deliver(cancel, cancel, cancelAgain, confirm, confirm);
-  await until('the steps to be consumed', async () =>
-    (await consumedTotal('OrderCancelled')) - before.cancel >= 3 &&
-    (await consumedTotal('OrderConfirmed')) - before.confirm >= 2
-      ? true
-      : undefined,
+  await waitFor(
+    'the steps to be consumed',
+    async () =>
+      (await consumedTotal('OrderCancelled')) - before.cancel >= 3 &&
+      (await consumedTotal('OrderConfirmed')) - before.confirm >= 2
+        ? true
+        : undefined,
+    60_000,
   );
   await deliver(lateCancel, placed(cancelled, [{ itemId, quantity: 2 }]));
-  await until('the late steps to be consumed', async () =>
-    (await consumedTotal('OrderCancelled')) - before.cancel >= 4 ? true : undefined,
+  await waitFor(
+    'the late steps to be consumed',
+    async () => ((await consumedTotal('OrderCancelled')) - before.cancel >= 4 ? true : undefined),
+    60_000,
   );
-  await until('the replayed OrderPlaced to be consumed', async () => {
-    const text = await metricsText(inventory.url);
-    return sample(text, 'souk_inventory_reservations_total', { result: 'duplicate' }) >= 1 ? true : undefined;
-  });
+  await waitFor(
+    'the replayed OrderPlaced to be consumed',
+    async () => {
+      const text = await metricsText(inventory.url);
+      return sample(text, 'souk_inventory_reservations_total', { result: 'duplicate' }) >= 1
+        ? true
+        : undefined;
+    },
+    60_000,
+  );
   assert.equal(await status(cancelled), 'released');
   assert.equal(await status(confirmed), 'committed');
   assert.equal(await quantity(itemId), 4, 'two units back once; the committed one stays gone');
@@ -204,8 +219,10 @@ stock('an expired reservation is released by the sweeper and emits StockReleased
     reserve(tx, { orderId, lines: [{ itemId, quantity: 2 }] }, 300),
   );
   assert.equal(await quantity(itemId), 1);
-  await until('the sweeper to release it', async () =>
-    (await status(orderId)) === 'released' ? true : undefined,
+  await waitFor(
+    'the sweeper to release it',
+    async () => ((await status(orderId)) === 'released' ? true : undefined),
+    60_000,
   );
   assert.equal(await quantity(itemId), 3);
   const events = await emitted(orderId);
@@ -221,13 +238,17 @@ stock('an expired reservation is released by the sweeper and emits StockReleased
   // A cancel arriving after the expiry changes nothing.
   const late = OrderCancelled.create(orderId, { orderId, userId: owner.sub, reason: 'payment_timeout' });
   await deliver(late);
-  await until('the cancel to be consumed', async () => {
-    const rows = await inventory.db.primary.$queryRawUnsafe<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM souk_inbox WHERE event_id = $1::uuid`,
-      late.id,
-    );
-    return rows[0]!.n === 1 ? true : undefined;
-  });
+  await waitFor(
+    'the cancel to be consumed',
+    async () => {
+      const rows = await inventory.db.primary.$queryRawUnsafe<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM souk_inbox WHERE event_id = $1::uuid`,
+        late.id,
+      );
+      return rows[0]!.n === 1 ? true : undefined;
+    },
+    60_000,
+  );
   assert.equal(await quantity(itemId), 3);
   assert.equal((await emitted(orderId)).length, 2);
 });
@@ -243,7 +264,7 @@ stock('the relay publishes the outcomes to inventory.events', async () => {
     },
   });
   try {
-    await until(
+    await waitFor(
       'StockReserved, StockRejected and StockReleased on the topic',
       async () =>
         ['ItemCreated', 'StockReserved', 'StockRejected', 'StockReleased'].every((t) => types.has(t))

@@ -25,6 +25,25 @@ export function lockStock(tx: Tx, itemIds: string[]): Promise<StockRow[]> {
   );
 }
 
+/**
+ * Locks the held reservations of these orders (in order id order), then all their items at once in
+ * id order: the locks release() takes for each order, taken for several orders in the lock order.
+ */
+export async function lockHeld(tx: Tx, orderIds: string[]): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `SELECT 1 FROM reservations WHERE order_id = ANY($1::uuid[]) AND status = 'held'
+     ORDER BY order_id FOR UPDATE`,
+    orderIds,
+  );
+  await tx.$executeRawUnsafe(
+    `SELECT 1 FROM items WHERE id IN (
+       SELECT l.item_id FROM reservations r JOIN reservation_lines l ON l.reservation_id = r.id
+       WHERE r.order_id = ANY($1::uuid[]) AND r.status = 'held')
+     ORDER BY id FOR UPDATE`,
+    orderIds,
+  );
+}
+
 /** Adds `sign * quantity` to each line's item (rows already locked by the caller). */
 export async function moveStock(tx: Tx, lines: StockLine[], sign: 1 | -1): Promise<void> {
   await tx.$executeRawUnsafe(

@@ -4,6 +4,7 @@ import {
   closeHeld,
   insertReservation,
   lockExpired,
+  lockHeld,
   lockStock,
   moveStock,
   reservationStatus,
@@ -26,6 +27,31 @@ export function mergeLines(lines: readonly StockLine[]): StockLine[] {
   return [...byItem.entries()]
     .map(([itemId, quantity]) => ({ itemId, quantity }))
     .sort((a, b) => (a.itemId < b.itemId ? -1 : a.itemId > b.itemId ? 1 : 0));
+}
+
+/**
+ * Locks, in id order, the items of all these orders: what reserve() locks for each of them, taken
+ * at once for a chunk of orders handled in one transaction. Locking order after order instead, two
+ * such transactions could each hold an item the other waits for.
+ */
+export async function lockForReserve(
+  tx: Tx,
+  orders: readonly { lines: readonly StockLine[] }[],
+): Promise<void> {
+  const lines = mergeLines(orders.flatMap((o) => o.lines));
+  if (lines.length > 0)
+    await lockStock(
+      tx,
+      lines.map((l) => l.itemId),
+    );
+}
+
+/**
+ * Locks what release() locks for each of these orders (their held reservations, then their items),
+ * for all of them at once in the lock order; see lockForReserve.
+ */
+export function lockForRelease(tx: Tx, orderIds: readonly string[]): Promise<void> {
+  return lockHeld(tx, [...orderIds]);
 }
 
 /**
@@ -137,6 +163,11 @@ export async function releaseExpired(
   limit: number,
 ): Promise<{ released: number; itemIds: string[] }> {
   const expired = await lockExpired(tx, limit);
+  // The whole batch's items at once, in id order, like the consumer's chunks: see lockForReserve.
+  await lockHeld(
+    tx,
+    expired.map((e) => e.orderId),
+  );
   const itemIds: string[] = [];
   for (const { orderId } of expired) {
     const outcome = await release(tx, orderId, 'expired');

@@ -15,7 +15,14 @@ import type { Kafka } from 'kafkajs';
 import type { InventoryDb, Tx } from '../data/database.ts';
 import type { ItemCatalog } from '../domain/items.ts';
 import type { ReservationCounter } from '../domain/metrics.ts';
-import { commit, type ReservationResult, release, reserve } from '../domain/reservations.ts';
+import {
+  commit,
+  lockForRelease,
+  lockForReserve,
+  type ReservationResult,
+  release,
+  reserve,
+} from '../domain/reservations.ts';
 
 interface Common {
   kafka: Kafka;
@@ -50,11 +57,28 @@ export function reservationConsumer(
     logger: options.logger,
     shutdown: options.shutdown,
     handlers: [
-      on(OrderPlaced, (event, tx: Tx) =>
-        reserve(tx, event.data, options.reservationTtlMs).then(remember(event.id)),
+      // A chunk of these shares a transaction: prepare takes all its locks in one order first.
+      on(
+        OrderPlaced,
+        (event, tx: Tx) => reserve(tx, event.data, options.reservationTtlMs).then(remember(event.id)),
+        {
+          prepare: (events, tx: Tx) =>
+            lockForReserve(
+              tx,
+              events.map((e) => e.data),
+            ),
+        },
       ),
-      on(OrderCancelled, (event, tx: Tx) =>
-        release(tx, event.data.orderId, 'order_cancelled').then(remember(event.id)),
+      on(
+        OrderCancelled,
+        (event, tx: Tx) => release(tx, event.data.orderId, 'order_cancelled').then(remember(event.id)),
+        {
+          prepare: (events, tx: Tx) =>
+            lockForRelease(
+              tx,
+              events.map((e) => e.data.orderId),
+            ),
+        },
       ),
       on(OrderConfirmed, (event, tx: Tx) => commit(tx, event.data.orderId).then(remember(event.id))),
     ],

@@ -1,3 +1,4 @@
+import { ChunkLocks } from '../data/chunk-locks.ts';
 import type { Tx } from '../data/database.ts';
 import type { NotificationsRepository, NotificationView } from '../data/notifications.ts';
 import type { OrderOwnersRepository } from '../data/order-owners.ts';
@@ -19,11 +20,31 @@ export class UnknownOrderError extends Error {
  * Nothing is stored for a deleted user.
  */
 export class Notifier {
+  readonly #locks = new ChunkLocks();
+
   constructor(
     private readonly notifications: NotificationsRepository,
     private readonly recipients: RecipientsRepository,
     private readonly owners: OrderOwnersRepository,
   ) {}
+
+  /**
+   * Takes, in the lock order, the locks a chunk of events sharing a transaction will take: the
+   * owners of `owners` are remembered (in order id order), then the counters of `users` and of
+   * the owners of `ownedOrders` are locked (in user id order).
+   */
+  async lockChunk(
+    tx: Tx,
+    chunk: {
+      owners?: readonly { orderId: string; userId: string }[];
+      users?: readonly string[];
+      ownedOrders?: readonly string[];
+    },
+  ): Promise<void> {
+    await this.#locks.owners(tx, chunk.owners ?? []);
+    const owning = await this.#locks.ownersOf(tx, chunk.ownedOrders ?? []);
+    await this.#locks.counters(tx, [...(chunk.users ?? []), ...owning]);
+  }
 
   async notify(tx: Tx, eventId: string, userId: string, message: Message): Promise<Stored | undefined> {
     const recipient = await this.recipients.get(tx, userId);

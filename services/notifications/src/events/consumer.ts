@@ -69,15 +69,35 @@ export function notificationConsumer(options: NotificationConsumerOptions): Even
     });
   };
 
+  // Events of different keys share a chunk's transaction: prepare takes the chunk's locks (order
+  // owners, then the users' counters) in one order first, so two chunks cannot deadlock.
+  type OwnedEvent = { data: { orderId: string; userId: string } };
+  const owners = (events: OwnedEvent[]) => events.map((e) => e.data);
+  const remembers = {
+    prepare: (events: OwnedEvent[], tx: Tx) => notifier.lockChunk(tx, { owners: owners(events) }),
+  };
+  const notifies = {
+    prepare: (events: OwnedEvent[], tx: Tx) =>
+      notifier.lockChunk(tx, { owners: owners(events), users: events.map((e) => e.data.userId) }),
+  };
+  const notifiesOwner = {
+    prepare: (events: { data: { orderId: string } }[], tx: Tx) =>
+      notifier.lockChunk(tx, { ownedOrders: events.map((e) => e.data.orderId) }),
+  };
+
   const specific: EventHandler<Tx>[] = [
-    on(UserRegistered, async (e, tx: Tx, d) => {
-      await notifier.registered(tx, e.data.userId, e.data.email, e.data.displayName);
-      record(
-        e,
-        d.topic,
-        await notifier.notify(tx, e.id, e.data.userId, messages.welcome(e.data.displayName)),
-      );
-    }),
+    on(
+      UserRegistered,
+      async (e, tx: Tx, d) => {
+        await notifier.registered(tx, e.data.userId, e.data.email, e.data.displayName);
+        record(
+          e,
+          d.topic,
+          await notifier.notify(tx, e.id, e.data.userId, messages.welcome(e.data.displayName)),
+        );
+      },
+      { prepare: (events, tx: Tx) => notifier.lockChunk(tx, { users: events.map((e) => e.data.userId) }) },
+    ),
     on(UserUpdated, async (e, tx: Tx, d) => {
       await notifier.updated(tx, e.data.userId, e.data.changes);
       record(e, d.topic);
@@ -86,36 +106,60 @@ export function notificationConsumer(options: NotificationConsumerOptions): Even
       await notifier.deleted(tx, e.data.userId);
       record(e, d.topic, undefined, e.data.userId);
     }),
-    on(OrderPlaced, async (e, tx: Tx, d) => {
-      await notifier.rememberOrder(tx, e.data.orderId, e.data.userId);
-      record(e, d.topic);
-    }),
-    on(PaymentRequested, async (e, tx: Tx, d) => {
-      await notifier.rememberOrder(tx, e.data.orderId, e.data.userId);
-      record(e, d.topic);
-    }),
-    on(OrderConfirmed, async (e, tx: Tx, d) => {
-      await notifier.rememberOrder(tx, e.data.orderId, e.data.userId);
-      record(e, d.topic, await notifier.notify(tx, e.id, e.data.userId, messages.orderConfirmed(e.data)));
-    }),
-    on(OrderCancelled, async (e, tx: Tx, d) => {
-      await notifier.rememberOrder(tx, e.data.orderId, e.data.userId);
-      record(e, d.topic, await notifier.notify(tx, e.id, e.data.userId, messages.orderCancelled(e.data)));
-    }),
-    on(PaymentDeclined, async (e, tx: Tx, d) => {
-      record(
-        e,
-        d.topic,
-        await notifier.notifyOrderOwner(tx, e.id, e.data.orderId, messages.paymentDeclined(e.data)),
-      );
-    }),
-    on(PaymentRefunded, async (e, tx: Tx, d) => {
-      record(
-        e,
-        d.topic,
-        await notifier.notifyOrderOwner(tx, e.id, e.data.orderId, messages.paymentRefunded(e.data)),
-      );
-    }),
+    on(
+      OrderPlaced,
+      async (e, tx: Tx, d) => {
+        await notifier.rememberOrder(tx, e.data.orderId, e.data.userId);
+        record(e, d.topic);
+      },
+      remembers,
+    ),
+    on(
+      PaymentRequested,
+      async (e, tx: Tx, d) => {
+        await notifier.rememberOrder(tx, e.data.orderId, e.data.userId);
+        record(e, d.topic);
+      },
+      remembers,
+    ),
+    on(
+      OrderConfirmed,
+      async (e, tx: Tx, d) => {
+        await notifier.rememberOrder(tx, e.data.orderId, e.data.userId);
+        record(e, d.topic, await notifier.notify(tx, e.id, e.data.userId, messages.orderConfirmed(e.data)));
+      },
+      notifies,
+    ),
+    on(
+      OrderCancelled,
+      async (e, tx: Tx, d) => {
+        await notifier.rememberOrder(tx, e.data.orderId, e.data.userId);
+        record(e, d.topic, await notifier.notify(tx, e.id, e.data.userId, messages.orderCancelled(e.data)));
+      },
+      notifies,
+    ),
+    on(
+      PaymentDeclined,
+      async (e, tx: Tx, d) => {
+        record(
+          e,
+          d.topic,
+          await notifier.notifyOrderOwner(tx, e.id, e.data.orderId, messages.paymentDeclined(e.data)),
+        );
+      },
+      notifiesOwner,
+    ),
+    on(
+      PaymentRefunded,
+      async (e, tx: Tx, d) => {
+        record(
+          e,
+          d.topic,
+          await notifier.notifyOrderOwner(tx, e.id, e.data.orderId, messages.paymentRefunded(e.data)),
+        );
+      },
+      notifiesOwner,
+    ),
   ];
   const handled = new Set(specific.map((h) => h.contract.key));
   // The rest only feeds the admin stream.

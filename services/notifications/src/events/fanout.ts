@@ -21,10 +21,13 @@ interface Log {
 }
 
 export interface FanoutOptions {
-  /** The publishing client (the service's cluster client). */
-  redis: RedisCluster;
+  /**
+   * The publishing client (the service's cluster client). Without Redis, messages go straight to
+   * `onMessage` in this process: right for a single replica, which is all a service without Redis runs.
+   */
+  redis: RedisCluster | undefined;
   /** Node addresses, for the subscriber's own connection. */
-  nodes: string;
+  nodes: string | undefined;
   prefix: string;
   onMessage: (message: FanoutMessage) => void;
   log: Log;
@@ -48,6 +51,7 @@ export class Fanout {
   }
 
   async start(): Promise<void> {
+    if (!this.#o.redis || !this.#o.nodes) return;
     const sub = createRedisCluster(this.#o.nodes, {
       overrides: {
         enableOfflineQueue: true,
@@ -69,6 +73,10 @@ export class Fanout {
 
   /** Best effort: when Redis is out, clients catch up from the database on their next message or reconnect. */
   async publish(message: FanoutMessage): Promise<void> {
+    if (!this.#o.redis) {
+      this.#o.onMessage(message);
+      return;
+    }
     try {
       await withTimeout(this.#o.redis.publish(this.#channel, JSON.stringify(message)), 1_000);
     } catch (error) {
