@@ -40,8 +40,8 @@ async function start(s: Suite, redisNodes: string): Promise<Running> {
       REDIS_NODES: redisNodes,
       KAFKA_BROKERS: s.kafkaBrokers.join(','),
       USERS_URL: 'http://127.0.0.1:9',
-      KEY_PREFIX: s.keyPrefix,
-      TOPIC_PREFIX: `${s.id}.`,
+      REDIS_KEY_PREFIX: s.keyPrefix,
+      KAFKA_TOPIC_PREFIX: `${s.id}.`,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

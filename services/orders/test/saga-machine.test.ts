@@ -84,6 +84,20 @@ test('a cancel while capturing refunds once the capture lands, then releases the
   assert.not.ok(r.events.includes('OrderConfirmed'));
 });
 
+test('a capture landing within the margin of the reservation end is refunded, never confirmed', () => {
+  const capturing = run(fresh(), reserved, authorized).saga;
+  const late = new Date(now.getTime() + 60_000 - 400);
+  const d = advance(capturing, { kind: 'PaymentCaptured', stepId: capturing.stepId! }, late, timings);
+  assert.is(d.saga.state, 'REFUNDING_PAYMENT');
+  assert.is(d.saga.cancelReason, 'reservation_timeout');
+  assert.equal(
+    d.events.map((e) => e.type),
+    ['PaymentRefundRequested'],
+  );
+  const inTime = advance(capturing, { kind: 'PaymentCaptured', stepId: capturing.stepId! }, now, timings);
+  assert.is(inTime.saga.state, 'CONFIRMED');
+});
+
 test('a free order cancelled while capturing needs no refund', () => {
   const r = run({ ...fresh(), totalCents: 0 }, reserved, authorized, { kind: 'Cancel' }, (s) => ({
     kind: 'PaymentCaptured',

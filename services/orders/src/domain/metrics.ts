@@ -16,7 +16,11 @@ export function sagaMetrics(metrics: Metrics): SagaMetrics {
     { buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] },
   );
   const inFlight = metrics.gauge('souk_saga_in_flight', 'Order sagas not yet CONFIRMED or CANCELLED', []);
-  for (const outcome of ['confirmed', 'cancelled']) total.inc({ outcome }, 0);
+  // Zeroed series from the start: a saga ending before the first scrape still shows in rate().
+  for (const outcome of ['confirmed', 'cancelled']) {
+    total.inc({ outcome }, 0);
+    duration.zero({ outcome });
+  }
   return {
     finished(outcome, seconds) {
       total.inc({ outcome });

@@ -361,6 +361,15 @@ export function advance(saga: Saga, input: SagaInput, now: Date, t: SagaTimings)
     case 'PaymentCaptured': {
       if (!sameStep(input.stepId) || s.state !== 'CAPTURING_PAYMENT') return d;
       record('capture_payment', 'captured');
+      if (
+        !s.cancelReason &&
+        s.reservationUntil &&
+        now >= new Date(s.reservationUntil.getTime() - t.reservationMarginMs)
+      ) {
+        // Inventory lets the reservation go on its own clock: an OrderConfirmed sent this late may
+        // arrive after that, confirming stock nobody holds any more. Refunded instead.
+        s.cancelReason = 'reservation_timeout';
+      }
       if (s.cancelReason) {
         refundPayment();
         return d;

@@ -80,11 +80,30 @@ export class DeadlineSweeper {
     try {
       if (!this.#gaugeClient) {
         const client = await this.o.db.pools.primary.connect();
-        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
-          GAUGE_LOCK,
-        ]);
-        if (rows[0]?.ok) this.#gaugeClient = client;
-        else client.release();
+        // A checked-out client has no listener of the pool's: a server that goes away (a failover)
+        // would raise an unhandled 'error' and end the process, during the query or after it.
+        const onError = () => {
+          if (this.#gaugeClient !== client) return; // during the query: the query fails too
+          this.#gaugeClient = undefined;
+          client.release(true);
+        };
+        client.on('error', onError);
+        let locked = false;
+        try {
+          const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+            GAUGE_LOCK,
+          ]);
+          locked = rows[0]?.ok === true;
+        } catch (error) {
+          client.removeListener('error', onError);
+          client.release(true);
+          throw error;
+        }
+        if (locked) this.#gaugeClient = client;
+        else {
+          client.removeListener('error', onError);
+          client.release();
+        }
       }
       this.o.metrics.inFlight(this.#gaugeClient ? await countInFlight(this.o.db.primary) : 0);
     } catch (error) {
