@@ -1,5 +1,8 @@
 // The live console: signs in through users (POST /sessions, same origin), lists the user's
-// notifications and follows them over the WebSocket; admins also follow the event stream.
+// notifications and follows them over the WebSocket; admins also follow the event stream and the
+// live charts.
+import { startCharts } from './charts.js';
+
 const PROTOCOL = 'souk.notifications.v1';
 const $ = (id) => document.getElementById(id);
 
@@ -157,6 +160,7 @@ async function open() {
   );
   $('panels').classList.toggle('single', !state.roles.includes('admin'));
   if (state.roles.includes('admin')) {
+    startCharts($('charts'), api);
     $('events').hidden = false;
     connect(
       '/notifications/events',

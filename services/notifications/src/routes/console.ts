@@ -5,6 +5,7 @@ const files: Record<string, { name: string; type: string }> = {
   '/console': { name: 'index.html', type: 'text/html; charset=utf-8' },
   '/console/': { name: 'index.html', type: 'text/html; charset=utf-8' },
   '/console/app.js': { name: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/console/charts.js': { name: 'charts.js', type: 'text/javascript; charset=utf-8' },
   '/console/style.css': { name: 'style.css', type: 'text/css; charset=utf-8' },
 };
 
