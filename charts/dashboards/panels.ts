@@ -1,7 +1,10 @@
 /**
  * The dashboards, as data: each panel is a title, its PromQL and a unit. Grafana JSON is generated
- * from these (grafana.ts), and the tests run every query against a real Prometheus.
+ * from these (grafana.ts), and the tests run every query against a real Prometheus. The key figures
+ * come from the kit, which the live console's charts use too.
  */
+import { keyFigures } from '../../services/kit/src/key-figures.ts';
+
 export interface PanelDef {
   title: string;
   /** PromQL; `$service` is the dashboard's service variable where the dashboard has one. */
@@ -15,7 +18,7 @@ export interface DashboardDef {
   uid: string;
   title: string;
   description: string;
-  /** Adds a `service` template variable over this metric's `service` label. */
+  /** Adds a `service` template variable over the `service` label of this metric (or series selector). */
   serviceVariableFrom?: string;
   panels: PanelDef[];
 }
@@ -37,19 +40,20 @@ export const dashboards: DashboardDef[] = [
       },
       {
         title: 'Error ratio (5xx)',
-        expr: `sum by (service) (rate(http_server_request_duration_seconds_count{${svc},status_code=~"5.."}[5m])) / clamp_min(sum by (service) (rate(http_server_request_duration_seconds_count{${svc}}[5m])), 1e-9)`,
+        // A service without a 5xx has no 5xx series: `or 0 * all` shows it at 0 rather than not at all.
+        expr: `(sum by (service) (rate(http_server_request_duration_seconds_count{${svc},status_code=~"5.."}[5m])) or 0 * sum by (service) (rate(http_server_request_duration_seconds_count{${svc}}[5m]))) / clamp_min(sum by (service) (rate(http_server_request_duration_seconds_count{${svc}}[5m])), 1e-9)`,
         unit: 'percentunit',
         legend: '{{service}}',
       },
       {
         title: 'p99 latency by route',
-        expr: `histogram_quantile(0.99, sum by (le, service, route) (rate(http_server_request_duration_seconds_bucket{${svc}}[5m])))`,
+        expr: keyFigures.requestLatency(0.99, '5m', [svc], 'service, route'),
         unit: 's',
         legend: '{{service}} {{route}}',
       },
       {
         title: 'p50 latency by service',
-        expr: `histogram_quantile(0.5, sum by (le, service) (rate(http_server_request_duration_seconds_bucket{${svc}}[5m])))`,
+        expr: keyFigures.requestLatency(0.5, '5m', [svc]),
         unit: 's',
         legend: '{{service}}',
       },
@@ -68,7 +72,7 @@ export const dashboards: DashboardDef[] = [
     panels: [
       {
         title: 'Sagas finished per second, by outcome',
-        expr: 'sum by (outcome) (rate(souk_saga_total[5m]))',
+        expr: keyFigures.sagasPerSecond('5m'),
         unit: 'ops',
         legend: '{{outcome}}',
       },
@@ -79,8 +83,8 @@ export const dashboards: DashboardDef[] = [
         kind: 'stat',
       },
       {
-        title: 'Saga duration p50 / p99',
-        expr: 'histogram_quantile(0.99, sum by (le) (rate(souk_saga_duration_seconds_bucket[5m])))',
+        title: 'Saga duration p99',
+        expr: keyFigures.sagaDuration(0.99, '5m'),
         unit: 's',
         legend: 'p99',
       },
@@ -96,11 +100,12 @@ export const dashboards: DashboardDef[] = [
     uid: 'souk-events',
     title: 'Souk / Events, outbox and consumer lag',
     description: 'The transactional outbox, the relay, consumers and dead letters.',
-    serviceVariableFrom: 'souk_outbox_pending',
+    // Services with an outbox, a consumer or both: notifications only consumes.
+    serviceVariableFrom: '{__name__=~"souk_outbox_pending|souk_events_consumer_lag"}',
     panels: [
       {
         title: 'Outbox rows waiting',
-        expr: `sum by (service) (souk_outbox_pending{${svc}})`,
+        expr: keyFigures.outboxBacklog([svc]),
         unit: 'short',
         legend: '{{service}}',
       },
@@ -118,19 +123,19 @@ export const dashboards: DashboardDef[] = [
       },
       {
         title: 'Events consumed per second, by result',
-        expr: 'sum by (topic, result) (rate(souk_events_consumed_total[5m]))',
+        expr: `sum by (topic, result) (rate(souk_events_consumed_total{${svc}}[5m]))`,
         unit: 'ops',
         legend: '{{topic}} {{result}}',
       },
       {
         title: 'Consumer lag',
-        expr: 'max by (topic, service) (souk_events_consumer_lag)',
+        expr: `max by (topic, service) (souk_events_consumer_lag{${svc}})`,
         unit: 'short',
         legend: '{{service}} {{topic}}',
       },
       {
         title: 'Dead-lettered per second',
-        expr: 'sum by (topic) (rate(souk_events_dead_lettered_total[5m]))',
+        expr: `sum by (topic) (rate(souk_events_dead_lettered_total{${svc}}[5m]))`,
         unit: 'ops',
         legend: '{{topic}}',
       },
@@ -144,7 +149,7 @@ export const dashboards: DashboardDef[] = [
     panels: [
       {
         title: 'Hit ratio',
-        expr: `sum by (service) (rate(souk_cache_requests_total{${svc},result="hit"}[5m])) / clamp_min(sum by (service) (rate(souk_cache_requests_total{${svc},result=~"hit|miss"}[5m])), 1e-9)`,
+        expr: keyFigures.cacheHitRatio('5m', [svc]),
         unit: 'percentunit',
         legend: '{{service}}',
       },

@@ -8,6 +8,7 @@ import { repoRoot } from '@souk/harness/workspaces';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
+import { EXPORTER_PORT } from '../../operator/src/controllers/rediscluster/desired.ts';
 import { startKubeApiServer } from '../../operator/test/kube-api-server/server.ts';
 import { dashboardDir, renderDashboards } from '../dashboards/generate.ts';
 import { dashboards } from '../dashboards/panels.ts';
@@ -149,6 +150,74 @@ test('migrations run as a hook Job per database, after install and before upgrad
   for (const j of jobs) {
     const hook = (j.metadata['annotations'] as Record<string, string>)['helm.sh/hook'];
     assert.is(hook, 'post-install,pre-upgrade', j.metadata.name);
+  }
+});
+
+interface PolicyRule {
+  from?: { namespaceSelector?: { matchLabels?: Record<string, string> }; podSelector?: unknown }[];
+  ports?: { protocol: string; port: number | string }[];
+}
+function ingressOf(objs: K8sObject[], name: string): PolicyRule[] {
+  const policy = objs.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === name);
+  if (!policy) throw new Error(`no NetworkPolicy ${name}`);
+  return (policy['spec'] as { ingress?: PolicyRule[] }).ingress ?? [];
+}
+
+test('NetworkPolicies: Prometheus reaches the metrics ports, the redis_exporter sidecar included, and no database port', async () => {
+  const objs = await render('souk', {
+    namespace: 'souk-system',
+    set: ['networkPolicies.monitoringNamespaceSelector.team=observability'],
+  });
+  const monitoring = { 'kubernetes.io/metadata.name': 'monitoring', team: 'observability' };
+  const fromMonitoring = (r: PolicyRule) =>
+    r.from?.some((f) => JSON.stringify(f.namespaceSelector?.matchLabels) === JSON.stringify(monitoring)) ??
+    false;
+
+  const redis = ingressOf(objs, 'souk-redis').filter(fromMonitoring);
+  assert.equal(
+    redis.map((r) => r.ports),
+    [[{ protocol: 'TCP', port: EXPORTER_PORT }]],
+    'the Redis policy admits the monitoring namespace to the exporter port, and only to it',
+  );
+  const metrics = ingressOf(objs, 'souk-metrics');
+  assert.ok(metrics.every(fromMonitoring));
+  assert.equal(
+    metrics.flatMap((r) => r.ports?.map((p) => p.port) ?? ['every port']),
+    ['http', 'metrics'],
+  );
+  for (const o of of(objs, 'NetworkPolicy')) {
+    for (const r of ingressOf(objs, o.metadata.name).filter(fromMonitoring)) {
+      for (const p of r.ports ?? [])
+        assert.not.ok([5432, 6379, 16379].includes(p.port as number), o.metadata.name);
+    }
+  }
+});
+
+test("postgres_exporter runs the chart's replication queries (pg_replication_lag, pg_replication_is_replica)", async () => {
+  const objs = await render('souk', { namespace: 'souk-system' });
+  const queries = of(objs, 'ConfigMap').find(
+    (c) => c.metadata.name === 'souk-postgres-exporter',
+  ) as unknown as {
+    data: Record<string, string>;
+  };
+  assert.is(
+    queries.data['queries.yaml'],
+    readFileSync(path.join(chartDir('souk'), 'files', 'postgres-exporter-queries.yaml'), 'utf8'),
+  );
+  for (const sts of of(objs, 'StatefulSet').filter((s) => s.metadata.name.startsWith('souk-postgres-'))) {
+    const pod = (sts['spec'] as { template: { spec: Record<string, unknown> } }).template.spec as {
+      containers: { name: string; args?: string[]; volumeMounts?: { name: string; mountPath: string }[] }[];
+      volumes: { name: string; configMap?: { name: string } }[];
+    };
+    const exporter = pod.containers.find((c) => c.name === 'exporter')!;
+    assert.equal(
+      exporter.args,
+      ['--extend.query-path=/etc/postgres-exporter/queries.yaml'],
+      sts.metadata.name,
+    );
+    const mount = exporter.volumeMounts?.find((m) => m.mountPath === '/etc/postgres-exporter');
+    const volume = pod.volumes.find((v) => v.name === mount?.name);
+    assert.is(volume?.configMap?.name, 'souk-postgres-exporter', sts.metadata.name);
   }
 });
 

@@ -334,7 +334,9 @@ s('metrics are exported on /metrics, with health and readiness', async () => {
   for (const m of [
     'controller_runtime_reconcile_total{controller="microservice",result="success"}',
     'controller_runtime_reconcile_time_seconds_bucket',
-    'controller_runtime_reconcile_errors_total',
+    'controller_runtime_reconcile_errors_total{controller="microservice"}',
+    'controller_runtime_reconcile_total{controller="microservice",result="error"}',
+    'controller_runtime_reconcile_total{controller="microservice",result="requeue_after"}',
     'workqueue_depth{name="microservice"}',
     'workqueue_adds_total{name="microservice"}',
     'workqueue_retries_total',

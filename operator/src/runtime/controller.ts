@@ -7,6 +7,9 @@ import { type Reconciler, type Request, requestFromKey, requestKey } from './rec
 import type { GroupVersionKind } from './resources.ts';
 import { WorkQueue } from './workqueue.ts';
 
+/** The `result` label values of controller_runtime_reconcile_total. */
+const RESULTS = ['success', 'error', 'requeue', 'requeue_after'] as const;
+
 /** How a controller is declared; the manager wires informers and starts it. */
 export interface ControllerOptions {
   /** Names metrics, the workqueue and logs. */
@@ -66,6 +69,9 @@ export class Controller {
     for (const [inf, h] of this.handlers) inf.addHandler(h);
     const n = opts.workers ?? 4;
     this.metrics.maxConcurrent.labels(opts.name).set(n);
+    // Series exist from the start, as in controller-runtime, so rate() sees the first error.
+    for (const result of RESULTS) this.metrics.reconcileTotal.labels(opts.name, result).inc(0);
+    this.metrics.reconcileErrors.labels(opts.name).inc(0);
     for (let i = 0; i < n; i++) this.workers.push(this.work());
   }
 
