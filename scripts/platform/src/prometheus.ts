@@ -81,3 +81,23 @@ export async function queryPrometheus(
   if (body.data?.resultType !== 'vector') return [];
   return body.data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
 }
+
+/**
+ * Waits until Prometheus has scraped each job at least once, so counters it records from then on
+ * show their increases (a rate needs a sample from before the events it counts).
+ */
+export async function waitForFirstScrape(
+  url: string,
+  jobs: readonly string[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  await waitFor(
+    `Prometheus to scrape ${jobs.join(', ')}`,
+    async () => {
+      const up = await queryPrometheus(url, 'up == 1').catch(() => []);
+      return jobs.every((job) => up.some((s) => s.labels['job'] === job));
+    },
+    timeoutMs,
+    250,
+  );
+}

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '@souk/harness/workspaces';
 import { parse } from 'yaml';
+import type { GatewayRoute } from './gateway.ts';
 
 /** Start order: users issues tokens everyone else checks; orders drives the others. */
 export const SERVICE_ORDER = ['users', 'inventory', 'payments', 'orders', 'notifications'] as const;
@@ -40,4 +41,35 @@ export function localServices(basePort: number, root: string = repoRoot): LocalS
     if (!existsSync(entry) || settings?.enabled === false) return [];
     return [{ name, dir, entry, port: basePort + i, paths: settings?.paths ?? [] }];
   });
+}
+
+/**
+ * A service's environment under `npm start`: development mode on its local port, the
+ * infrastructure's settings, and every service as <NAME>_URL, as the Helm chart tells them in a cluster.
+ */
+export function localServiceEnv(
+  s: LocalService,
+  all: LocalService[],
+  infraEnv: Record<string, string>,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'],
+    HOME: process.env['HOME'],
+    NODE_ENV: 'development',
+    SERVICE_NAME: s.name,
+    HOST: '127.0.0.1',
+    PORT: String(s.port),
+    LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
+    ...infraEnv,
+    ...Object.fromEntries(all.map((o) => [`${o.name.toUpperCase()}_URL`, `http://127.0.0.1:${o.port}`])),
+    ...extra,
+  };
+}
+
+/** The gateway's routes: each service's chart path prefixes to its local port. */
+export function localRoutes(services: LocalService[]): GatewayRoute[] {
+  return services.flatMap((s) =>
+    s.paths.map((prefix) => ({ prefix, service: s.name, target: `http://127.0.0.1:${s.port}` })),
+  );
 }
