@@ -63,6 +63,7 @@ export {
 } from './auth/websocket.ts';
 export { backoffDelay, sleep } from './backoff.ts';
 export { Cache, type CacheOptions, type CacheResult, type GetOptions } from './cache/cache.ts';
+export { CACHE_UNAVAILABLE, CacheUnavailableError } from './cache/cache-unavailable.ts';
 export { SingleFlight } from './cache/single-flight.ts';
 export { type BreakerOptions, BreakerState, Breakers } from './circuit-breaker.ts';
 export {
@@ -85,7 +86,6 @@ export {
 export { type Database, type DatabaseOptions, openDatabase, type RoutedClient } from './db/database.ts';
 export { generatePrismaClient } from './db/generate.ts';
 export { type MigrateOptions, type MigrateResult, MigrationError, migrate } from './db/migrate.ts';
-export { isTransientDbError, transientErrorCode } from './db/transient-error.ts';
 export * from './events/index.ts';
 export { type CheckFunction, type CheckOptions, Health, type Readiness } from './health.ts';
 export { HttpClient, type HttpClientOptions, isIdempotent, type RequestOptions } from './http-client.ts';
@@ -149,6 +149,7 @@ export {
   withSpan,
 } from './spans.ts';
 export { InMemorySpanExporter, installTracing, type Tracing, tracer } from './tracing.ts';
+export { isTransientError, transientErrorCode } from './transient-error.ts';
 export { rejectUpgrade, type UpgradeHandler } from './upgrade.ts';
 export {
   CircuitOpenError,

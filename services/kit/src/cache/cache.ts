@@ -2,6 +2,7 @@ import type { Counter, Gauge } from 'prom-client';
 import type { Health } from '../health.ts';
 import { Metrics } from '../metrics.ts';
 import { type RedisCluster, withTimeout } from '../redis.ts';
+import { CacheUnavailableError } from './cache-unavailable.ts';
 import { SingleFlight } from './single-flight.ts';
 
 export type CacheResult = 'hit' | 'miss' | 'error' | 'bypass' | 'disabled';
@@ -174,7 +175,7 @@ export class Cache {
     for (const key of keys) this.#flights.forget(key);
     const redis = this.#redis;
     if (!redis) return;
-    await this.#guard(Promise.all(keys.map((key) => redis.del(this.keyOf(key)))));
+    await this.#invalidation(Promise.all(keys.map((key) => redis.del(this.keyOf(key)))));
   }
 
   /** Drops every entry filed under any of `tags`. */
@@ -182,7 +183,7 @@ export class Cache {
     this.#generation++;
     const redis = this.#redis;
     if (!redis) return;
-    await this.#guard(
+    await this.#invalidation(
       Promise.all(
         tags.map(async (tag) => {
           const members = (await redis.eval(POP_TAG, 1, this.tagKeyOf(tag))) as string[];
@@ -340,6 +341,15 @@ export class Cache {
     } catch (err) {
       this.#failed(err);
       throw err;
+    }
+  }
+
+  /** Invalidations fail with `CacheUnavailableError`, which retrying callers treat as transient. */
+  async #invalidation(work: Promise<unknown>): Promise<void> {
+    try {
+      await this.#guard(work);
+    } catch (err) {
+      throw new CacheUnavailableError(err);
     }
   }
 

@@ -1,9 +1,9 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Offsets, Producer } from 'kafkajs';
 import { backoffDelay, sleep } from '../backoff.ts';
-import { transientErrorCode } from '../db/transient-error.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Shutdown } from '../shutdown.ts';
 import { kafkaConsumeSpan } from '../spans.ts';
+import { transientErrorCode } from '../transient-error.ts';
 import { Bulkhead } from './bulkhead.ts';
 import { headerStrings, InvalidEventError, parseValue, validateEvent } from './codec.ts';
 import type { EventContract, EventOf } from './contracts/contract.ts';
@@ -27,7 +27,7 @@ export interface DeliveryInfo {
   topic: string;
   partition: number;
   offset: string;
-  /** 1 on the first try; tries the database failed (see `transientErrorCode`) do not count. */
+  /** 1 on the first try; tries a dependency failed (see `transientErrorCode`) do not count. */
   attempt: number;
   headers: Record<string, string>;
 }
@@ -83,10 +83,11 @@ export interface EventConsumerOptions<Tx extends SqlExecutor> {
   maxAttempts?: number;
   backoff?: { initialMs?: number; maxMs?: number };
   /**
-   * Pauses between tries of an event that failed for the database's sake (unreachable, connection
-   * lost, failover, deadlock, serialization or lock timeout: see `transientErrorCode`). Such tries
-   * do not count toward `maxAttempts`: the event, and its partition behind it, waits until the
-   * database is back (default 100 ms doubling up to 5 s, with jitter).
+   * Pauses between tries of an event that failed for a dependency's sake (database unreachable,
+   * connection lost, failover, deadlock, serialization or lock timeout; a cache invalidation Redis
+   * could not take: see `transientErrorCode`). Such tries do not count toward `maxAttempts`: the
+   * event, and its partition behind it, waits until the dependency is back (default 100 ms doubling
+   * up to 5 s, with jitter).
    */
   transientBackoff?: { initialMs?: number; maxMs?: number };
   /** Default bulkhead of a handler that sets none: its transactions in flight at once. */
@@ -240,6 +241,11 @@ export class EventConsumer<Tx extends SqlExecutor> {
         bulkhead: new Bulkhead(handler.concurrency ?? options.concurrency ?? 8),
       });
       this.#handledTypes.add(handler.contract.type);
+      // At zero from the start, so the dashboards' rates and the alert on them have data before the first one.
+      this.#metrics.deadLettered.inc(
+        { topic: resolve(handler.contract.aggregate.topic), type: handler.contract.type },
+        0,
+      );
     }
     this.#topics = [...new Set(options.handlers.map((h) => resolve(h.contract.aggregate.topic)))];
     this.#consumer = options.kafka.consumer({

@@ -33,7 +33,7 @@ export function eventMetrics(metrics: Metrics = new Metrics({ service: 'souk', d
     ),
     transientRetries: metrics.counter(
       'souk_events_transient_retries_total',
-      'Tries of an event failed by the database (unreachable, failover, deadlock…), repeated without counting toward the dead-letter topic',
+      'Tries of an event failed by a dependency (database unreachable, failover, deadlock, cache invalidation lost…), repeated without counting toward the dead-letter topic',
       ['topic', 'type', 'code'],
     ),
     deadLettered: metrics.counter('souk_events_dead_lettered_total', 'Events sent to a dead-letter topic', [

@@ -3,14 +3,16 @@ import net from 'node:net';
 import { useSuite } from '@souk/harness/suite';
 import pg from 'pg';
 import { suite } from 'uvu';
+import { Cache } from '../src/cache/cache.ts';
 import { type Database, openDatabase } from '../src/db/database.ts';
-import { transientErrorCode } from '../src/db/transient-error.ts';
 import { InvalidEventError } from '../src/events/codec.ts';
+import { closeRedisCluster, createRedisCluster } from '../src/redis.ts';
+import { transientErrorCode } from '../src/transient-error.ts';
 import { PrismaClient } from './fixtures/generated/client/client.ts';
 
-const s = await useSuite('kit-db-transient-error');
+const s = await useSuite('kit-transient-error');
 let db: Database<PrismaClient>;
-const test = suite('transient database errors');
+const test = suite('transient errors of the database and the cache');
 
 test.before(async () => {
   db = await openDatabase(PrismaClient, { url: s.databaseUrl, poolSize: 4 });
@@ -138,6 +140,20 @@ test('a lock timeout (55P03) and a write on a read-only transaction (25006)', as
     }),
   );
   assert.ok(transientErrorCode(readOnly), `not transient: ${String(readOnly)}`);
+});
+
+test("an invalidation the cache's Redis cannot take is transient; a read still falls back", async () => {
+  const redis = createRedisCluster([{ host: '127.0.0.1', port: await closedPort() }]);
+  const cache = new Cache({ redis, prefix: 'transient:', ttlMs: 60_000, timeoutMs: 200 });
+  try {
+    const lost = await failure(() => cache.invalidate('item:1'));
+    assert.equal(transientErrorCode(lost), 'CACHE_UNAVAILABLE', String(lost));
+    const lostTag = await failure(() => cache.invalidateTag('items'));
+    assert.equal(transientErrorCode(lostTag), 'CACHE_UNAVAILABLE', String(lostTag));
+    assert.equal(await cache.get('item:1', async () => 'from the database'), 'from the database');
+  } finally {
+    await closeRedisCluster(redis);
+  }
 });
 
 test('failures of the work itself are not transient', async () => {

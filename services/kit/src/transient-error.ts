@@ -1,10 +1,11 @@
 /**
- * Failures of the database rather than of the work sent to it: the server could not be reached,
+ * Failures of a dependency rather than of the work sent to it. The database could not be reached,
  * dropped the connection, is shutting down or starting, became a read-only standby (failover), or
- * picked this transaction as the loser of a deadlock, serialization conflict or lock wait. Trying
- * the same work again later is the fix, so callers retry these without counting them as the work's
- * own failures.
+ * picked this transaction as the loser of a deadlock, serialization conflict or lock wait; or the
+ * cache's Redis could not take an invalidation (`CacheUnavailableError`). Trying the same work again
+ * later is the fix, so callers retry these without counting them as the work's own failures.
  */
+import { CACHE_UNAVAILABLE } from './cache/cache-unavailable.ts';
 
 /** Prisma's codes: unreachable, timed out, closed, pool timeout, transaction start, write conflict, too many connections. */
 const PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2034', 'P2037']);
@@ -42,7 +43,7 @@ const TRANSACTION_START = /Unable to start a transaction in the given time/;
 
 /**
  * The code that makes `error` transient (a Prisma code, SQLSTATE, socket code, adapter kind, or
- * `connection` for pg's codeless connection errors), or undefined when it is not: a failure of the
+ * `connection` for pg's codeless connection errors, `CACHE_UNAVAILABLE`), or undefined when it is not: a failure of the
  * work itself. Looks through `cause`, Prisma's `meta.driverAdapterError` and AggregateErrors.
  */
 export function transientErrorCode(error: unknown): string | undefined {
@@ -61,7 +62,7 @@ export function transientErrorCode(error: unknown): string | undefined {
   return undefined;
 }
 
-export function isTransientDbError(error: unknown): boolean {
+export function isTransientError(error: unknown): boolean {
   return transientErrorCode(error) !== undefined;
 }
 
@@ -69,7 +70,7 @@ function ownCode(e: Record<string, unknown>): string | undefined {
   for (const key of ['code', 'originalCode'] as const) {
     const code = e[key];
     if (typeof code !== 'string') continue;
-    if (PRISMA.has(code) || SQLSTATE.has(code) || SOCKET.has(code)) return code;
+    if (PRISMA.has(code) || SQLSTATE.has(code) || SOCKET.has(code) || code === CACHE_UNAVAILABLE) return code;
     if (/^08[0-9A-Z]{3}$/.test(code)) return code;
     if (code === 'P2028' && typeof e.message === 'string' && TRANSACTION_START.test(e.message)) return code;
   }
