@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { defineBench, fixedRate, httpGet } from '@souk/harness/bench';
 import { type Suite, useSuite } from '@souk/harness/suite';
-import { openInventoryDb } from '../src/data/database.ts';
+import { inventoryDatabase } from '../src/data/database.ts';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
@@ -108,7 +108,7 @@ export default defineBench('inventory', async (b) => {
     // The first start applies the migrations; then 1000 items.
     const first = await start(s, redis);
     await first.stop();
-    const db = await openInventoryDb({ url: s.databaseUrl, poolSize: 1 });
+    const db = await inventoryDatabase.open({ url: s.databaseUrl, poolSize: 1 });
     const owner = randomUUID();
     for (let i = 0; i < 1000; i++) ids.push(randomUUID());
     await db.primary.$executeRawUnsafe(

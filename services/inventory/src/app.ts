@@ -6,14 +6,13 @@ import {
   type Listening,
   type Middleware,
   type Service,
-  type Tracing,
+  type ServiceHost,
 } from '@souk/kit';
 import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { connectEvents } from '@souk/kit/events/service-events';
 import { connectPlatform, type PlatformClients } from '@souk/kit/platform-clients';
-import type { DestinationStream } from 'pino';
 import type { InventoryConfig } from './config.ts';
-import { type InventoryDb, migrateInventory, openInventoryDb } from './data/database.ts';
+import { type InventoryDb, inventoryDatabase } from './data/database.ts';
 import { ItemCatalog } from './domain/items.ts';
 import { type ReservationCounter, reservationCounter } from './domain/metrics.ts';
 import { ReservationSweeper } from './domain/sweeper.ts';
@@ -22,13 +21,8 @@ import { itemRoutes } from './routes/items.ts';
 
 export const VERSION = '0.1.0';
 
-export interface InventoryOptions {
+export interface InventoryOptions extends ServiceHost {
   config: InventoryConfig;
-  /** Apply the migrations before opening the database (development and test). */
-  migrate?: boolean;
-  logDestination?: DestinationStream;
-  /** Tracing already installed in this process (several services in one test process). */
-  tracing?: Tracing;
 }
 
 export interface Inventory {
@@ -52,22 +46,13 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
     config,
     version: VERSION,
     description: 'Items (owned, shared), their stock, and stock reservations for the order saga',
-    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
-    ...(options.tracing ? { tracing: options.tracing } : {}),
-  });
-  const log = (message: string) => service.logger.info(message);
-  if (options.migrate) await migrateInventory(config.DATABASE_URL, log);
-  const db = await openInventoryDb({
-    url: config.DATABASE_URL,
-    replicaUrl: config.DATABASE_REPLICA_URL,
-    metrics: service.metrics,
-    poolSize: config.DATABASE_POOL_SIZE,
+    logDestination: options.logDestination,
+    tracing: options.tracing,
   });
   const platform = await connectPlatform(service, {
-    db,
-    redisNodes: config.REDIS_NODES,
-    keyPrefix: config.REDIS_KEY_PREFIX,
+    database: inventoryDatabase,
   });
+  const { db } = platform;
   const cache = platform.cache('inventory:');
   const catalog = new ItemCatalog(db, cache, {
     itemMs: config.ITEM_CACHE_TTL_MS,
@@ -140,7 +125,7 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
 function tokenCheck(
   service: Service<InventoryConfig>,
   config: InventoryConfig,
-  platform: PlatformClients,
+  platform: PlatformClients<unknown>,
 ): Middleware {
   if (config.TOKEN_CHECK === 'jwks') {
     return platform.authenticate(

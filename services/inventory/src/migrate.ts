@@ -1,15 +1,9 @@
-/** The deploy-time migrate command: the kit's event tables, then inventory's own migrations. */
-import { migrateInventory } from './data/database.ts';
+/**
+ * The deploy-time migrate command (a Job or an init container): the kit's event tables, then the
+ * inventory migrations, applied to DATABASE_URL.
+ *
+ *   node --import tsx services/inventory/src/migrate.ts
+ */
+import { inventoryDatabase } from './data/database.ts';
 
-const url = process.env['DATABASE_URL'];
-if (!url) {
-  process.stderr.write('config: DATABASE_URL is required but not set\n');
-  process.exit(78);
-}
-migrateInventory(url, (message) => process.stdout.write(`${message}\n`)).then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`migration failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+await inventoryDatabase.migrateCommand();

@@ -11,7 +11,7 @@ import {
 } from '@souk/kit/events/index';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openInventoryDb } from '../src/data/database.ts';
+import { inventoryDatabase } from '../src/data/database.ts';
 import { reserve } from '../src/domain/reservations.ts';
 import { metricsText, sample, startInventory, within } from './support.ts';
 
@@ -82,7 +82,7 @@ stock('100 concurrent orders for 10 units: exactly 10 reserve, stock never negat
   const itemId = await newItem(10);
   const orders = Array.from({ length: 100 }, () => randomUUID());
   // A pool of its own: 40 transactions at a time contend for the row, the rest queue for a connection.
-  const db = await openInventoryDb({ url: s.databaseUrl, poolSize: 40, connectTimeoutMs: 60_000 });
+  const db = await inventoryDatabase.open({ url: s.databaseUrl, poolSize: 40, connectTimeoutMs: 60_000 });
   const results = await Promise.all(
     orders.map((orderId) =>
       db.primary.$transaction((tx) => reserve(tx, { orderId, lines: [{ itemId, quantity: 1 }] }, 60_000), {

@@ -28,7 +28,6 @@ export async function startInventory(
   const logs: LogLine[] = [];
   const inventory = await createInventory({
     config,
-    migrate: true,
     logDestination: { write: (line: string) => logs.push(JSON.parse(line) as LogLine) },
     ...(tracing ? { tracing } : {}),
   });

@@ -137,7 +137,14 @@ export {
   type RouteInput,
   type RouteSpec,
 } from './route.ts';
-export { createService, type Listening, Service, type ServiceOptions, type StartOptions } from './service.ts';
+export {
+  createService,
+  type Listening,
+  Service,
+  type ServiceHost,
+  type ServiceOptions,
+  type StartOptions,
+} from './service.ts';
 export { SHUTDOWN_PHASES, Shutdown, type ShutdownPhase } from './shutdown.ts';
 export {
   cacheSpan,

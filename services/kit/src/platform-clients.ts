@@ -1,22 +1,24 @@
+import type { z } from 'zod';
 import { createDenyList, type DenyList } from './auth/deny-list.ts';
 import { type AuthenticateOptions, authenticate } from './auth/middleware.ts';
 import type { TokenVerifier } from './auth/tokens.ts';
 import { Cache, type CacheOptions } from './cache/cache.ts';
 import type { BaseConfig } from './config.ts';
 import type { Middleware } from './context.ts';
+import type { databaseConfig, redisConfig } from './db/config.ts';
+import type { Database } from './db/database.ts';
 import { RecentWrites } from './db/recent-writes.ts';
-import type { Health } from './health.ts';
+import type { ServiceDatabase } from './db/service-database.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { closeRedisCluster, createRedisCluster, type RedisCluster, redisReady } from './redis.ts';
 import type { Service } from './service.ts';
 
-export interface PlatformClientsOptions {
-  /** The service's database: its checks go to /readyz (primary critical), it is closed at shutdown. */
-  db: { registerHealth(health: Health): void; close(): Promise<void> };
-  /** REDIS_NODES. Unset: no Redis; what would be kept there is kept in this process. */
-  redisNodes: string | undefined;
-  /** Prepended to every Redis key (an environment, a test suite); no braces. */
-  keyPrefix: string;
+/** The settings `connectPlatform` reads from the service's config (`platformConfig` has them). */
+export type PlatformSettings = BaseConfig & z.infer<typeof databaseConfig> & z.infer<typeof redisConfig>;
+
+export interface PlatformClientsOptions<C> {
+  /** The service's database: migrated at start when MIGRATE_ON_START says so (default: outside production). */
+  database: ServiceDatabase<C>;
   /** Wait this long at start for the cluster's slot map, warning when it is not there yet (default: no wait). */
   waitForRedisMs?: number;
 }
@@ -30,7 +32,9 @@ export interface PlatformClientsOptions {
  * (pass-through to the database, `disabled` in /readyz, `souk_cache_disabled` 1), and rate limits,
  * the deny-list and read-your-writes marks are kept in process. That is said once, as a warning, at start.
  */
-export interface PlatformClients {
+export interface PlatformClients<C> {
+  /** Primary and replica; its checks are in /readyz (primary critical), it is closed at shutdown. */
+  db: Database<C>;
   /** Undefined when no Redis is configured. */
   redis: RedisCluster | undefined;
   denyList: DenyList;
@@ -53,17 +57,28 @@ const NO_REDIS =
   'database); rate limits, the token deny-list and read-your-writes marks are kept in this process, ' +
   'so run a single replica.';
 
-export async function connectPlatform(
-  service: Service<BaseConfig>,
-  options: PlatformClientsOptions,
-): Promise<PlatformClients> {
-  const { db, keyPrefix } = options;
+export async function connectPlatform<C>(
+  service: Service<PlatformSettings>,
+  options: PlatformClientsOptions<C>,
+): Promise<PlatformClients<C>> {
+  const { config, logger, metrics } = service;
+  const { database } = options;
+  if (config.MIGRATE_ON_START ?? config.NODE_ENV !== 'production') {
+    await database.migrate(config.DATABASE_URL, (message) => logger.info(message));
+  }
+  const db = await database.open({
+    url: config.DATABASE_URL,
+    replicaUrl: config.DATABASE_REPLICA_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    metrics,
+  });
   db.registerHealth(service.health);
   service.shutdown.register('database', () => db.close(), { phase: 'clients' });
+  const keyPrefix = config.REDIS_KEY_PREFIX;
 
   let redis: RedisCluster | undefined;
-  if (options.redisNodes) {
-    const cluster = createRedisCluster(options.redisNodes);
+  if (config.REDIS_NODES) {
+    const cluster = createRedisCluster(config.REDIS_NODES);
     redis = cluster;
     service.shutdown.register('redis', () => closeRedisCluster(cluster), { phase: 'clients' });
     if (options.waitForRedisMs) {
@@ -79,9 +94,9 @@ export async function connectPlatform(
     service.health.disabled('redis', 'REDIS_NODES is not set: cache off, limits and deny-list in process');
   }
 
-  const { metrics } = service;
   const denyList = createDenyList({ redis, prefix: keyPrefix, metrics });
   return {
+    db,
     redis,
     denyList,
     authenticate: (verifier, rest = {}) => authenticate({ ...rest, verifier, denyList }),

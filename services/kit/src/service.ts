@@ -15,16 +15,20 @@ import { Shutdown } from './shutdown.ts';
 import { installTracing, type SpanExporter, type Tracing } from './tracing.ts';
 import type { UpgradeHandler } from './upgrade.ts';
 
-export interface ServiceOptions<C extends BaseConfig> {
+/** Where a service runs: what its process (or a test running several services in one) hands it. */
+export interface ServiceHost {
+  /** Log destination; stdout through `logDestination()` by default. */
+  logDestination?: DestinationStream | undefined;
+  /** An extra span exporter (tests: an InMemorySpanExporter). */
+  spanExporter?: SpanExporter | undefined;
+  /** Tracing that is already installed in this process (a second service in one test process). */
+  tracing?: Tracing | undefined;
+}
+
+export interface ServiceOptions<C extends BaseConfig> extends ServiceHost {
   config: C;
   version?: string;
   description?: string;
-  /** Log destination; stdout through `logDestination()` by default. */
-  logDestination?: DestinationStream;
-  /** An extra span exporter (tests: an InMemorySpanExporter). */
-  spanExporter?: SpanExporter;
-  /** Tracing that is already installed in this process (a second service in one test process). */
-  tracing?: Tracing;
 }
 
 export interface StartOptions {

@@ -1,30 +1,30 @@
+import { fileURLToPath } from 'node:url';
 import { useSuite } from '@souk/harness/suite';
 import pg from 'pg';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
 import { baseConfig, loadConfig } from '../src/config.ts';
-import { redisConfig } from '../src/db/config.ts';
-import type { Health } from '../src/health.ts';
+import { databaseConfig, redisConfig } from '../src/db/config.ts';
+import { serviceDatabase } from '../src/db/service-database.ts';
 import { connectPlatform } from '../src/platform-clients.ts';
 import { rateLimit } from '../src/rate-limit.ts';
 import { defineRoute } from '../src/route.ts';
 import { createService } from '../src/service.ts';
+import { PrismaClient } from './fixtures/generated/client/client.ts';
 import type { LogLine } from './helpers.ts';
 import { metricValue } from './support/serve.ts';
 
 // A service configured without REDIS_NODES, on a real database: nothing here may need Redis.
 const s = await useSuite('kit-no-redis');
-const pool = new pg.Pool({ connectionString: s.databaseUrl, max: 4 });
-await pool.query('CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL)');
-await pool.query(`INSERT INTO items SELECT i, 'item ' || i FROM generate_series(1, 5) i`);
 let loads = 0;
 
-const config = loadConfig(baseConfig.extend(redisConfig.shape), {
+const config = loadConfig(baseConfig.extend(databaseConfig.shape).extend(redisConfig.shape), {
   SERVICE_NAME: 'kit-no-redis',
   NODE_ENV: 'test',
   HOST: '127.0.0.1',
   PORT: '0',
+  DATABASE_URL: s.databaseUrl,
   REDIS_NODES: '',
 });
 const logs: LogLine[] = [];
@@ -32,15 +32,17 @@ const service = createService({
   config,
   logDestination: { write: (line: string) => logs.push(JSON.parse(line) as LogLine) },
 });
-const db = {
-  registerHealth: (health: Health) => health.register('db', () => pool.query('SELECT 1')),
-  close: () => pool.end(),
-};
+// Outside production the platform migrates at start: the kit's event tables, then the fixture's items.
 const platform = await connectPlatform(service, {
-  db,
-  redisNodes: config.REDIS_NODES,
-  keyPrefix: s.keyPrefix,
+  database: serviceDatabase(PrismaClient, {
+    name: 'kit-no-redis',
+    migrationsDir: fileURLToPath(new URL('./fixtures/prisma/migrations', import.meta.url)),
+  }),
 });
+const pool = new pg.Pool({ connectionString: s.databaseUrl, max: 4 });
+await pool.query(
+  `INSERT INTO items (id, name, price) SELECT i, 'item ' || i, i FROM generate_series(1, 5) i`,
+);
 const cache = platform.cache('items:');
 const login = platform.rateLimiter('login', 3, 60_000);
 const listening = await service.start({
@@ -86,6 +88,15 @@ test('config: unset or empty REDIS_NODES means no Redis, a malformed list is ref
   } catch (err) {
     assert.match((err as Error).message, /config: REDIS_NODES is invalid: a comma-separated host:port list/);
   }
+});
+
+test("migrated at start: the kit's event tables and the service's own", async () => {
+  const { rows } = await pool.query<{ t: string }>(
+    `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+  );
+  const tables = rows.map((r) => r.t);
+  for (const t of ['_prisma_migrations', 'items', 'souk_inbox', 'souk_outbox'])
+    assert.ok(tables.includes(t), t);
 });
 
 test('says once at start that it runs without Redis', () => {
@@ -161,6 +172,7 @@ test('deny-list and read-your-writes marks are kept in process', async () => {
 
 test.after(async () => {
   await service.stop();
+  await pool.end();
   await s.close();
 });
 

@@ -1,11 +1,10 @@
-import { createService, type Listening, requireRole, type Service, type Tracing } from '@souk/kit';
+import { createService, type Listening, requireRole, type Service, type ServiceHost } from '@souk/kit';
 import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { connectEvents } from '@souk/kit/events/service-events';
 import { connectPlatform } from '@souk/kit/platform-clients';
 import type { Transporter } from 'nodemailer';
-import type { DestinationStream } from 'pino';
 import type { NotificationsConfig } from './config.ts';
-import { migrateNotifications, type NotificationsDb, openNotificationsDb } from './data/database.ts';
+import { type NotificationsDb, notificationsDatabase } from './data/database.ts';
 import { NotificationsRepository } from './data/notifications.ts';
 import { OrderOwnersRepository } from './data/order-owners.ts';
 import { PrometheusClient } from './data/prometheus.ts';
@@ -23,11 +22,8 @@ import { Stream } from './routes/stream.ts';
 
 export const VERSION = '0.1.0';
 
-export interface NotificationsOptions {
+export interface NotificationsOptions extends ServiceHost {
   config: NotificationsConfig;
-  logDestination?: DestinationStream;
-  /** Tracing already installed in this process (several services in one test process). */
-  tracing?: Tracing;
   /** Another nodemailer transport (default: SMTP_URL, or JSON). */
   transport?: Transporter;
 }
@@ -55,25 +51,15 @@ export async function createNotifications(options: NotificationsOptions): Promis
       'WebSocket at /notifications/stream (token as the subprotocol `bearer.<token>` next to ' +
       '`souk.notifications.v1`; `?lastId=N` resumes), an admin event stream at /notifications/events, ' +
       'e-mail once per notification, and the live console at /console.',
-    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
-    ...(options.tracing ? { tracing: options.tracing } : {}),
+    logDestination: options.logDestination,
+    tracing: options.tracing,
   });
   const log = service.logger;
-  if (config.MIGRATE_ON_START ?? config.NODE_ENV !== 'production') {
-    await migrateNotifications(config.DATABASE_URL, (m) => log.info(m));
-  }
-  const db = await openNotificationsDb({
-    url: config.DATABASE_URL,
-    replicaUrl: config.DATABASE_REPLICA_URL,
-    metrics: service.metrics,
-    poolSize: config.DATABASE_POOL_SIZE,
-  });
   const platform = await connectPlatform(service, {
-    db,
-    redisNodes: config.REDIS_NODES,
-    keyPrefix: config.REDIS_KEY_PREFIX,
+    database: notificationsDatabase,
     waitForRedisMs: 5_000,
   });
+  const { db } = platform;
   const verifier = usersTokenVerifier(config.USERS_URL);
   const { denyList, redis } = platform;
   const auth = [platform.authenticate(verifier)];

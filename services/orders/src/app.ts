@@ -1,10 +1,9 @@
-import { createService, type Listening, type Service, type Tracing } from '@souk/kit';
+import { createService, type Listening, type Service, type ServiceHost } from '@souk/kit';
 import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { connectEvents } from '@souk/kit/events/service-events';
 import { connectPlatform } from '@souk/kit/platform-clients';
-import type { DestinationStream } from 'pino';
 import type { OrdersConfig } from './config.ts';
-import { migrateOrders, type OrdersDb, openOrdersDb } from './data/database.ts';
+import { type OrdersDb, ordersDatabase } from './data/database.ts';
 import { sagaMetrics } from './domain/metrics.ts';
 import { Orders } from './domain/orders.ts';
 import { SagaRunner } from './domain/saga-runner.ts';
@@ -14,11 +13,8 @@ import { orderRoutes, presentOrder } from './routes/orders.ts';
 
 export const VERSION = '0.1.0';
 
-export interface OrdersOptions {
+export interface OrdersOptions extends ServiceHost {
   config: OrdersConfig;
-  logDestination?: DestinationStream;
-  /** Tracing already installed in this process (several services in one test process). */
-  tracing?: Tracing;
 }
 
 export interface OrdersApp {
@@ -42,24 +38,14 @@ export async function createOrders(options: OrdersOptions): Promise<OrdersApp> {
     description:
       'Orders and the order saga: places orders priced from inventory, then orchestrates stock ' +
       'reservation, payment authorization and capture, with deadlines and compensations.',
-    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
-    ...(options.tracing ? { tracing: options.tracing } : {}),
+    logDestination: options.logDestination,
+    tracing: options.tracing,
   });
   const log = service.logger;
-  if (config.MIGRATE_ON_START ?? config.NODE_ENV !== 'production') {
-    await migrateOrders(config.DATABASE_URL, (m) => log.info(m));
-  }
-  const db = await openOrdersDb({
-    url: config.DATABASE_URL,
-    replicaUrl: config.DATABASE_REPLICA_URL,
-    metrics: service.metrics,
-    poolSize: config.DATABASE_POOL_SIZE,
-  });
   const platform = await connectPlatform(service, {
-    db,
-    redisNodes: config.REDIS_NODES,
-    keyPrefix: config.REDIS_KEY_PREFIX,
+    database: ordersDatabase,
   });
+  const { db } = platform;
   const auth = platform.authenticate(usersTokenVerifier(config.USERS_URL));
   const recentWrites = platform.recentWrites('orders:', config.READ_YOUR_WRITES_MS);
 

@@ -100,7 +100,6 @@ export class Platform {
         KAFKA_TOPIC_PREFIX: topicPrefix,
         ...this.options.inventory,
       }),
-      migrate: true,
       logDestination: silent,
       tracing,
     });

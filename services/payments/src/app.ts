@@ -1,10 +1,9 @@
-import { createService, type Listening, requireRole, type Service, type Tracing } from '@souk/kit';
+import { createService, type Listening, requireRole, type Service, type ServiceHost } from '@souk/kit';
 import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { connectEvents } from '@souk/kit/events/service-events';
 import { connectPlatform } from '@souk/kit/platform-clients';
-import type { DestinationStream } from 'pino';
 import type { PaymentsConfig } from './config.ts';
-import { migratePayments, openPaymentsDb, type PaymentsDb } from './data/database.ts';
+import { type PaymentsDb, paymentsDatabase } from './data/database.ts';
 import { paymentsMetrics } from './domain/metrics.ts';
 import { PaymentSteps } from './domain/payments.ts';
 import { SimulatedProvider } from './domain/provider.ts';
@@ -13,11 +12,8 @@ import { paymentRoutes } from './routes/payments.ts';
 
 export const VERSION = '0.1.0';
 
-export interface PaymentsOptions {
+export interface PaymentsOptions extends ServiceHost {
   config: PaymentsConfig;
-  logDestination?: DestinationStream;
-  /** Tracing already installed in this process (several services in one test process). */
-  tracing?: Tracing;
 }
 
 export interface Payments {
@@ -40,24 +36,14 @@ export async function createPayments(options: PaymentsOptions): Promise<Payments
     description:
       'A simulated payment provider with a double-entry ledger. No public writes: it applies the ' +
       "order saga's payment commands (orders.events) and publishes their outcomes (payments.events).",
-    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
-    ...(options.tracing ? { tracing: options.tracing } : {}),
+    logDestination: options.logDestination,
+    tracing: options.tracing,
   });
   const log = service.logger;
-  if (config.MIGRATE_ON_START ?? config.NODE_ENV !== 'production') {
-    await migratePayments(config.DATABASE_URL, (m) => log.info(m));
-  }
-  const db = await openPaymentsDb({
-    url: config.DATABASE_URL,
-    replicaUrl: config.DATABASE_REPLICA_URL,
-    metrics: service.metrics,
-    poolSize: config.DATABASE_POOL_SIZE,
-  });
   const platform = await connectPlatform(service, {
-    db,
-    redisNodes: config.REDIS_NODES,
-    keyPrefix: config.REDIS_KEY_PREFIX,
+    database: paymentsDatabase,
   });
+  const { db } = platform;
   const adminOnly = [platform.authenticate(usersTokenVerifier(config.USERS_URL)), requireRole('admin')];
 
   const events = connectEvents(service, config);

@@ -1,14 +1,12 @@
-import { createService, type Service, type Tracing } from '@souk/kit';
+import { createService, type Service, type ServiceHost } from '@souk/kit';
 import { generateSigningKey, importSigningKey, type SigningKey } from '@souk/kit/auth/keys';
 import { toPkcs8Pem } from '@souk/kit/auth/pem';
 import { PLATFORM_TOKEN_AUDIENCE, PLATFORM_TOKEN_ISSUER } from '@souk/kit/auth/platform-tokens';
 import { createTokenIssuer, createTokenVerifier } from '@souk/kit/auth/tokens';
 import { connectEvents } from '@souk/kit/events/service-events';
 import { connectPlatform } from '@souk/kit/platform-clients';
-import type { SpanExporter } from '@souk/kit/tracing';
-import type { DestinationStream } from 'pino';
 import type { UsersConfig } from './config.ts';
-import { migrateUsers, openUsersDb, type UsersDb } from './data/database.ts';
+import { type UsersDb, usersDatabase } from './data/database.ts';
 import { SessionsRepository } from './data/sessions.ts';
 import { SigningKeysRepository } from './data/signing-keys.ts';
 import { UsersRepository } from './data/users.ts';
@@ -28,13 +26,7 @@ export const ISSUER = PLATFORM_TOKEN_ISSUER;
 export const AUDIENCE = PLATFORM_TOKEN_AUDIENCE;
 export const VERSION = '0.1.0';
 
-export interface UsersAppOptions {
-  logDestination?: DestinationStream;
-  /** Tracing already installed in this process (several apps in one test process). */
-  tracing?: Tracing;
-  /** An extra span exporter (tests: an InMemorySpanExporter). */
-  spanExporter?: SpanExporter;
-}
+export type UsersAppOptions = ServiceHost;
 
 export interface UsersApp {
   service: Service<UsersConfig>;
@@ -62,25 +54,16 @@ export async function startUsers(config: UsersConfig, options: UsersAppOptions =
     config,
     version: VERSION,
     description: 'Accounts, roles and sessions; issuer of the access tokens (JWKS at /.well-known/jwks.json)',
-    ...(options.logDestination ? { logDestination: options.logDestination } : {}),
-    ...(options.tracing ? { tracing: options.tracing } : {}),
-    ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}),
+    logDestination: options.logDestination,
+    tracing: options.tracing,
+    spanExporter: options.spanExporter,
   });
   const log = service.logger;
-  const migrateOnStart = config.MIGRATE_ON_START ?? config.NODE_ENV !== 'production';
-  if (migrateOnStart) await migrateUsers(config.DATABASE_URL, (m) => log.info(m));
-
-  const db = await openUsersDb({
-    url: config.DATABASE_URL,
-    replicaUrl: config.DATABASE_REPLICA_URL,
-    poolSize: config.DATABASE_POOL_SIZE,
-  });
   const platform = await connectPlatform(service, {
-    db,
-    redisNodes: config.REDIS_NODES,
-    keyPrefix: config.REDIS_KEY_PREFIX,
+    database: usersDatabase,
     waitForRedisMs: 5_000,
   });
+  const { db } = platform;
   const cache = platform.cache('users:', { healthName: 'redis' });
   const { denyList } = platform;
   const limiter = platform.rateLimiter;

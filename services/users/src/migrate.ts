@@ -1,20 +1,9 @@
 /**
- * The deploy-time migration command (a Job or an init container): applies the kit's event tables
- * and this service's migrations to DATABASE_URL, then exits.
+ * The deploy-time migrate command (a Job or an init container): the kit's event tables, then the
+ * users migrations, applied to DATABASE_URL.
  *
  *   node --import tsx services/users/src/migrate.ts
  */
-import { migrateUsers } from './data/database.ts';
+import { usersDatabase } from './data/database.ts';
 
-const url = process.env['DATABASE_URL'];
-if (!url) {
-  process.stderr.write('DATABASE_URL is required\n');
-  process.exit(78);
-}
-try {
-  await migrateUsers(url, (message) => process.stdout.write(`${message}\n`));
-  process.stdout.write('migrations applied\n');
-} catch (error) {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-}
+await usersDatabase.migrateCommand();

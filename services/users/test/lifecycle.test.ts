@@ -6,7 +6,7 @@ import { createKafka } from '@souk/kit/events/kafka';
 import pg from 'pg';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { openUsersDb, type Tx } from '../src/data/database.ts';
+import { type Tx, usersDatabase } from '../src/data/database.ts';
 import { call, freshEmail, PASSWORD, startApp } from './support.ts';
 
 const s = await useSuite('users-lifecycle');
@@ -15,7 +15,7 @@ let app = await startApp(s, ADMIN);
 
 // Everything users publishes, read back from Kafka through the kit's consumer, as a downstream service would.
 const seen: EventEnvelope[] = [];
-const readerDb = await openUsersDb({ url: s.databaseUrl });
+const readerDb = await usersDatabase.open({ url: s.databaseUrl });
 const consumer = new EventConsumer<Tx>({
   kafka: createKafka(s.kafkaBrokers),
   groupId: s.groupId('users-events-reader'),

@@ -57,6 +57,13 @@ test('production mode does not migrate by itself and refuses to start without a 
 });
 
 test('src/migrate.ts applies the event tables and the migrations, and is idempotent', async () => {
+  const { DATABASE_URL: _, ...withoutUrl } = env();
+  const unset = run('src/migrate.ts', withoutUrl);
+  assert.is(await unset.exited, 78, unset.output());
+  assert.match(unset.output(), /DATABASE_URL is required/);
+  const unreachable = run('src/migrate.ts', env({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }));
+  assert.is(await unreachable.exited, 1, unreachable.output());
+  assert.match(unreachable.output(), /migration failed/);
   const first = run('src/migrate.ts', env());
   assert.is(await first.exited, 0, first.output());
   assert.match(first.output(), /applied migration 20261121230000_init/);

@@ -1,34 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import type { Metrics } from '@souk/kit';
-import { type Database, openDatabase } from '@souk/kit/db/database';
-import { migrate } from '@souk/kit/db/migrate';
-import { eventsMigrationsDir } from '@souk/kit/events/migrations';
+import type { Database } from '@souk/kit/db/database';
+import { serviceDatabase } from '@souk/kit/db/service-database';
 import { type Prisma, PrismaClient } from '../../generated/client/client.ts';
 
 export type PaymentsDb = Database<PrismaClient>;
 export type Tx = Prisma.TransactionClient;
 export type { Prisma, PrismaClient };
 
-export const migrationsDir: string = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
-
-/** Applies the kit's event tables (outbox, inbox), then this service's own migrations. */
-export async function migratePayments(databaseUrl: string, log?: (message: string) => void): Promise<void> {
-  const options = log ? { log } : {};
-  await migrate({ databaseUrl, migrationsDir: eventsMigrationsDir, ...options });
-  await migrate({ databaseUrl, migrationsDir, ...options });
-}
-
-export function openPaymentsDb(options: {
-  url: string;
-  replicaUrl?: string | undefined;
-  metrics?: Metrics;
-  poolSize?: number;
-}): Promise<PaymentsDb> {
-  return openDatabase(PrismaClient, {
-    url: options.url,
-    ...(options.replicaUrl ? { replicaUrls: [options.replicaUrl] } : {}),
-    ...(options.poolSize ? { poolSize: options.poolSize } : {}),
-    applicationName: 'payments',
-    ...(options.metrics ? { metrics: options.metrics } : {}),
-  });
-}
+/** The kit's event tables (outbox, inbox) and payments' own migrations, opened as `payments-primary`/`-replica`. */
+export const paymentsDatabase = serviceDatabase(PrismaClient, {
+  name: 'payments',
+  migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),
+});

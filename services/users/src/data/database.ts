@@ -1,35 +1,16 @@
 import { fileURLToPath } from 'node:url';
-import { type Database, openDatabase } from '@souk/kit/db/database';
-import { migrate } from '@souk/kit/db/migrate';
-import { eventsMigrationsDir } from '@souk/kit/events/migrations';
+import type { Database } from '@souk/kit/db/database';
+import { serviceDatabase } from '@souk/kit/db/service-database';
 import { type Prisma, PrismaClient } from '../../generated/client/client.ts';
 
 export type UsersDb = Database<PrismaClient>;
 export type Tx = Prisma.TransactionClient;
 
-export const migrationsDir: string = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
-
-/** Applies the kit's event tables (outbox, inbox), then this service's own migrations. */
-export async function migrateUsers(databaseUrl: string, log?: (message: string) => void): Promise<void> {
-  const options = log ? { log } : {};
-  await migrate({ databaseUrl, migrationsDir: eventsMigrationsDir, ...options });
-  await migrate({ databaseUrl, migrationsDir, ...options });
-}
-
-export function openUsersDb(options: {
-  url: string;
-  replicaUrl?: string | undefined;
-  poolSize?: number;
-  log?: (message: string) => void;
-}): Promise<UsersDb> {
-  return openDatabase(PrismaClient, {
-    url: options.url,
-    ...(options.replicaUrl ? { replicaUrls: [options.replicaUrl] } : {}),
-    ...(options.poolSize ? { poolSize: options.poolSize } : {}),
-    applicationName: 'users',
-    ...(options.log ? { log: options.log } : {}),
-  });
-}
+/** The kit's event tables (outbox, inbox) and users' own migrations, opened as `users-primary`/`-replica`. */
+export const usersDatabase = serviceDatabase(PrismaClient, {
+  name: 'users',
+  migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),
+});
 
 /** True for a unique-constraint violation (Prisma P2002, or Postgres 23505 through raw SQL). */
 export function isUniqueViolation(error: unknown): boolean {
