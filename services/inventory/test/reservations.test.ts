@@ -221,7 +221,7 @@ stock('an expired reservation is released by the sweeper and emits StockReleased
   assert.equal(await quantity(itemId), 1);
   await waitFor(
     'the sweeper to release it',
-    async () => ((await status(orderId)) === 'released' ? true : undefined),
+    async () => ((await status(orderId)) === 'expired' ? true : undefined),
     60_000,
   );
   assert.equal(await quantity(itemId), 3);
@@ -251,6 +251,61 @@ stock('an expired reservation is released by the sweeper and emits StockReleased
   );
   assert.equal(await quantity(itemId), 3);
   assert.equal((await emitted(orderId)).length, 2);
+});
+
+stock('a confirmation after the expiry takes the stock again, or reports the order oversold', async () => {
+  const itemId = await newItem(3);
+  const expireSoon = (orderId: string, quantity: number) =>
+    inventory.db.primary.$transaction((tx) => reserve(tx, { orderId, lines: [{ itemId, quantity }] }, 300));
+  const expired = (orderId: string) =>
+    waitFor(
+      'the sweeper to expire it',
+      async () => ((await status(orderId)) === 'expired' ? true : undefined),
+      60_000,
+    );
+  const confirm = (orderId: string) =>
+    OrderConfirmed.create(orderId, {
+      orderId,
+      userId: owner.sub,
+      paymentId: randomUUID(),
+      totalCents: 2000,
+      currency: 'EUR',
+    });
+  const committed = (orderId: string) =>
+    waitFor(
+      'the late confirmation',
+      async () => ((await status(orderId)) === 'committed' ? true : undefined),
+      60_000,
+    );
+
+  // The stock is still there: taken again.
+  const late = randomUUID();
+  await expireSoon(late, 2);
+  await expired(late);
+  assert.equal(await quantity(itemId), 3);
+  await deliver(confirm(late));
+  await committed(late);
+  assert.equal(await quantity(itemId), 1);
+
+  // Someone else bought the last unit meanwhile: nothing is taken, the order is reported oversold.
+  const tooLate = randomUUID();
+  await expireSoon(tooLate, 1);
+  await expired(tooLate);
+  await inventory.db.primary.$transaction((tx) =>
+    reserve(tx, { orderId: randomUUID(), lines: [{ itemId, quantity: 1 }] }, 60_000),
+  );
+  assert.equal(await quantity(itemId), 0);
+  await deliver(confirm(tooLate));
+  await committed(tooLate);
+  assert.equal(await quantity(itemId), 0, 'stock never negative');
+  const text = await metricsText(inventory.url);
+  assert.ok(sample(text, 'souk_inventory_reservations_total', { result: 'recommitted' }) >= 1);
+  assert.ok(sample(text, 'souk_inventory_reservations_total', { result: 'oversold' }) >= 1);
+  const line = inventory.logs.find(
+    (l) => l.level === 'error' && (l as { orderId?: string }).orderId === tooLate,
+  );
+  assert.ok(line, 'an error line names the oversold order');
+  assert.equal((line as { short?: unknown }).short, [{ itemId, quantity: 1 }]);
 });
 
 stock('the relay publishes the outcomes to inventory.events', async () => {

@@ -11,7 +11,7 @@ export interface StockRow {
   availability: 'available' | 'unavailable';
 }
 
-export type ReservationStatus = 'held' | 'committed' | 'released' | 'rejected';
+export type ReservationStatus = 'held' | 'committed' | 'released' | 'rejected' | 'expired';
 
 /**
  * Locks the items of an order in id order. Every transaction that locks several items does so in
@@ -90,17 +90,22 @@ export async function insertReservation(
   return true;
 }
 
-/** Moves a held reservation to `status`; undefined when the order holds nothing (already done). */
+/**
+ * Moves the order's reservation from `from` (default `held`) to `status`, with its lines; undefined
+ * when it is not in `from` (already done, or never held).
+ */
 export async function closeHeld(
   tx: Tx,
   orderId: string,
-  status: 'committed' | 'released',
+  status: 'committed' | 'released' | 'expired',
+  from: 'held' | 'expired' = 'held',
 ): Promise<{ id: string; lines: StockLine[] } | undefined> {
   const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
     `UPDATE reservations SET status = $2::reservation_status, updated_at = now()
-     WHERE order_id = $1::uuid AND status = 'held' RETURNING id::text`,
+     WHERE order_id = $1::uuid AND status = $3::reservation_status RETURNING id::text`,
     orderId,
     status,
+    from,
   );
   const id = rows[0]?.id;
   if (!id) return undefined;

@@ -10,7 +10,7 @@ export function reservationCounter(metrics: Metrics): ReservationCounter {
     'Reservation steps by result (counted once their transaction committed)',
     ['result'],
   );
-  for (const result of ['reserved', 'rejected', 'released', 'expired', 'committed'] as const) {
+  for (const result of ['reserved', 'rejected', 'released', 'expired', 'committed', 'oversold'] as const) {
     counter.inc({ result }, 0);
   }
   return (result, n = 1) => counter.inc({ result }, n);

@@ -17,8 +17,18 @@ export type ReservationResult =
   | 'released'
   | 'expired'
   | 'committed'
+  | 'recommitted'
+  | 'oversold'
   | 'duplicate'
   | 'nothing_held';
+
+export interface ReservationOutcome {
+  result: ReservationResult;
+  /** Items whose stock moved (their cached entries are dropped). */
+  itemIds: string[];
+  /** `oversold`: the order, and its lines whose stock was no longer there. */
+  oversold?: { orderId: string; short: StockLine[] };
+}
 
 /** One line per item, quantities summed, in id order (the lock order). */
 export function mergeLines(lines: readonly StockLine[]): StockLine[] {
@@ -63,7 +73,7 @@ export async function reserve(
   tx: Tx,
   order: { orderId: string; lines: readonly StockLine[] },
   ttlMs: number,
-): Promise<{ result: ReservationResult; itemIds: string[] }> {
+): Promise<ReservationOutcome> {
   if ((await reservationStatus(tx, order.orderId)) !== undefined) return { result: 'duplicate', itemIds: [] };
   const lines = mergeLines(order.lines);
   const itemIds = lines.map((l) => l.itemId);
@@ -124,8 +134,8 @@ export async function release(
   tx: Tx,
   orderId: string,
   reason: 'order_cancelled' | 'expired',
-): Promise<{ result: ReservationResult; itemIds: string[] }> {
-  const held = await closeHeld(tx, orderId, 'released');
+): Promise<ReservationOutcome> {
+  const held = await closeHeld(tx, orderId, reason === 'expired' ? 'expired' : 'released');
   if (!held) {
     await insertReservation(tx, { id: uuidv7(), orderId, status: 'released', expiresAt: new Date() });
     return { result: 'nothing_held', itemIds: [] };
@@ -148,13 +158,25 @@ export async function release(
   };
 }
 
-/** The order is confirmed: its stock is gone for good. Idempotent. */
-export async function commit(
-  tx: Tx,
-  orderId: string,
-): Promise<{ result: ReservationResult; itemIds: string[] }> {
-  const held = await closeHeld(tx, orderId, 'committed');
-  return { result: held ? 'committed' : 'nothing_held', itemIds: [] };
+/**
+ * The order is confirmed: its stock is gone for good. Idempotent.
+ *
+ * The saga confirms only before the reservation's expiry (less a margin), but the confirmation can
+ * reach inventory after the sweeper expired the reservation (this consumer was behind by more than
+ * the margin). The order is paid, so its stock is taken again: all of it when every line is still
+ * there (`recommitted`); otherwise none, and the order is `oversold`, for someone to backorder or
+ * refund. Either way the reservation ends `committed`, so a redelivery changes nothing.
+ */
+export async function commit(tx: Tx, orderId: string): Promise<ReservationOutcome> {
+  if (await closeHeld(tx, orderId, 'committed')) return { result: 'committed', itemIds: [] };
+  const expired = await closeHeld(tx, orderId, 'committed', 'expired');
+  if (!expired) return { result: 'nothing_held', itemIds: [] };
+  const itemIds = expired.lines.map((l) => l.itemId);
+  const stock = new Map((await lockStock(tx, itemIds)).map((row) => [row.id, row.quantity]));
+  const short = expired.lines.filter((l) => (stock.get(l.itemId) ?? 0) < l.quantity);
+  if (short.length > 0) return { result: 'oversold', itemIds: [], oversold: { orderId, short } };
+  await moveStock(tx, expired.lines, -1);
+  return { result: 'recommitted', itemIds };
 }
 
 /** Releases up to `limit` expired reservations; the caller runs it in one transaction. */

@@ -19,7 +19,7 @@ import {
   commit,
   lockForRelease,
   lockForReserve,
-  type ReservationResult,
+  type ReservationOutcome,
   release,
   reserve,
 } from '../domain/reservations.ts';
@@ -44,8 +44,8 @@ interface Common {
 export function reservationConsumer(
   options: Common & { reservationTtlMs: number; count: ReservationCounter; catalog: ItemCatalog },
 ): EventConsumer<Tx> {
-  const pending = new Map<string, { result: ReservationResult; itemIds: string[] }>();
-  const remember = (eventId: string) => (outcome: { result: ReservationResult; itemIds: string[] }) => {
+  const pending = new Map<string, ReservationOutcome>();
+  const remember = (eventId: string) => (outcome: ReservationOutcome) => {
     pending.set(eventId, outcome);
   };
   return new EventConsumer<Tx>({
@@ -88,6 +88,12 @@ export function reservationConsumer(
       if (outcome === 'duplicate') options.count('duplicate');
       if (outcome !== 'processed' || !done) return;
       options.count(done.result);
+      if (done.oversold) {
+        options.logger.error(
+          done.oversold,
+          'order confirmed after its reservation expired and the stock is gone: oversold, to backorder or refund',
+        );
+      }
       if (done.itemIds.length > 0) {
         options.catalog.invalidate(done.itemIds).catch((error: unknown) => {
           options.logger.warn({ err: error }, 'cache invalidation after a stock move failed');
