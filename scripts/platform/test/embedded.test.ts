@@ -162,6 +162,33 @@ test('data is written and read through the API, the order saga runs to its end',
   );
 });
 
+test('without Redis a logout still counts in every service within seconds: they ask users', async () => {
+  const signIn = await fetch(`${base}/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(DEMO_ADMIN),
+  });
+  assert.is(signIn.status, 201);
+  const { accessToken } = (await signIn.json()) as { accessToken: string };
+  const auth = { authorization: `Bearer ${accessToken}` };
+  const reads = ['/orders', '/notifications'];
+  for (const p of reads) assert.is((await fetch(`${base}${p}`, { headers: auth })).status, 200, p);
+
+  const loggedOut = await fetch(`${base}/sessions/current`, { method: 'DELETE', headers: auth });
+  assert.is(loggedOut.status, 204);
+  const t0 = Date.now();
+  const refused = async () =>
+    (await Promise.all(reads.map((p) => fetch(`${base}${p}`, { headers: auth })))).every(
+      (r) => r.status === 401,
+    );
+  while (!(await refused())) {
+    assert.ok(Date.now() - t0 < 15_000, 'the revoked token still works after 15 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  // Reused answers last 5 s, the token 15 min: the revocation, not the expiry, refused it.
+  assert.ok(Date.now() - t0 < 10_000);
+});
+
 test('events left through the outbox without LISTEN/NOTIFY: relays poll', async () => {
   for (const name of ['users', 'inventory', 'orders', 'payments']) {
     const client = new pg.Client({ connectionString: infra!.serviceEnv(name)['DATABASE_URL'] });

@@ -1,14 +1,12 @@
 import {
   authenticate,
   type Cache,
-  createIntrospectionVerifier,
   createService,
   type Listening,
   type Middleware,
   type Service,
   type ServiceHost,
 } from '@souk/kit';
-import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { connectEvents } from '@souk/kit/events/service-events';
 import { connectPlatform, type PlatformClients } from '@souk/kit/platform-clients';
 import type { InventoryConfig } from './config.ts';
@@ -90,7 +88,7 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
   });
   service.shutdown.register('reservation sweeper', () => sweeper.stop(), { phase: 'consumers' });
 
-  const auth = tokenCheck(service, config, platform);
+  const auth = tokenCheck(config, platform);
   const routes = itemRoutes(catalog, auth);
 
   return {
@@ -120,30 +118,15 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
  * How writes check tokens. `validate` (the default, as the design has it) asks users'
  * POST /tokens/validate through the HTTP client's circuit breaker and caches answers briefly,
  * so revocations count within seconds; `jwks` verifies signatures locally against users' JWKS
- * and the Redis deny-list.
+ * and the Redis deny-list (and without Redis asks users all the same: see `usersTokens`).
  */
-function tokenCheck(
-  service: Service<InventoryConfig>,
-  config: InventoryConfig,
-  platform: PlatformClients<unknown>,
-): Middleware {
-  if (config.TOKEN_CHECK === 'jwks') {
-    return platform.authenticate(
-      usersTokenVerifier(config.USERS_URL, { timeoutMs: config.USERS_TIMEOUT_MS }),
-    );
-  }
-  const client = service.httpClient({
-    baseUrl: config.USERS_URL,
+function tokenCheck(config: InventoryConfig, platform: PlatformClients<unknown>): Middleware {
+  const users = {
     timeoutMs: config.USERS_TIMEOUT_MS,
-    retries: 0,
-    breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 5_000 },
-  });
-  const verifier = createIntrospectionVerifier({
-    client,
-    url: '/tokens/validate',
-    ttlMs: config.TOKEN_CACHE_MS,
-    negativeTtlMs: config.TOKEN_NEGATIVE_CACHE_MS,
-    metrics: service.metrics,
-  });
-  return authenticate({ verifier });
+    cacheMs: config.TOKEN_CACHE_MS,
+    negativeCacheMs: config.TOKEN_NEGATIVE_CACHE_MS,
+  };
+  if (config.TOKEN_CHECK === 'jwks')
+    return platform.authenticate(platform.usersTokens(config.USERS_URL, users));
+  return authenticate({ verifier: platform.usersIntrospection(config.USERS_URL, users) });
 }

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { createDenyList, type DenyList } from './auth/deny-list.ts';
+import { createIntrospectionVerifier } from './auth/introspection.ts';
 import { type AuthenticateOptions, authenticate } from './auth/middleware.ts';
+import { usersTokenVerifier } from './auth/platform-tokens.ts';
 import type { TokenVerifier } from './auth/tokens.ts';
 import { Cache, type CacheOptions } from './cache/cache.ts';
 import type { BaseConfig } from './config.ts';
@@ -21,6 +23,15 @@ export interface PlatformClientsOptions<C> {
   database: ServiceDatabase<C>;
   /** Wait this long at start for the cluster's slot map, warning when it is not there yet (default: no wait). */
   waitForRedisMs?: number;
+}
+
+export interface UsersTokenOptions {
+  /** A call to users (JWKS or validation) gives up after this (default 2 s). */
+  timeoutMs?: number;
+  /** Introspection: an active answer is reused this long (default 5 s). */
+  cacheMs?: number;
+  /** Introspection: an inactive answer is reused this long (default 1 s). */
+  negativeCacheMs?: number;
 }
 
 /**
@@ -48,6 +59,15 @@ export interface PlatformClients<C> {
     namespace: string,
     options?: Omit<CacheOptions, 'redis' | 'prefix' | 'metrics'> & { healthName?: string },
   ): Cache;
+  /**
+   * The check of the platform's access tokens, which users at `usersUrl` issues. With Redis: the
+   * signature against users' JWKS, the deny-list being shared. Without Redis the deny-list lives in
+   * users' process only, so users is asked (`usersIntrospection`): a logout then counts everywhere
+   * within `cacheMs`, not at the token's expiry.
+   */
+  usersTokens(usersUrl: string, options?: UsersTokenOptions): TokenVerifier;
+  /** Asks users' `/tokens/validate` (RFC 7662 style), reusing an answer for `cacheMs` (default 5 s). */
+  usersIntrospection(usersUrl: string, options?: UsersTokenOptions): TokenVerifier;
   rateLimiter(name: string, limit: number, windowMs: number): RateLimiter;
   recentWrites(namespace: string, windowMs: number): RecentWrites;
 }
@@ -95,6 +115,19 @@ export async function connectPlatform<C>(
   }
 
   const denyList = createDenyList({ redis, prefix: keyPrefix, metrics });
+  const usersIntrospection = (usersUrl: string, options: UsersTokenOptions = {}): TokenVerifier =>
+    createIntrospectionVerifier({
+      client: service.httpClient({
+        baseUrl: usersUrl,
+        timeoutMs: options.timeoutMs ?? 2_000,
+        retries: 0,
+        breaker: { volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeoutMs: 5_000 },
+      }),
+      url: '/tokens/validate',
+      ttlMs: options.cacheMs ?? 5_000,
+      negativeTtlMs: options.negativeCacheMs ?? 1_000,
+      metrics,
+    });
   return {
     db,
     redis,
@@ -105,6 +138,11 @@ export async function connectPlatform<C>(
       cache.registerHealth(service.health, healthName);
       return cache;
     },
+    usersTokens: (usersUrl, options = {}) =>
+      redis
+        ? usersTokenVerifier(usersUrl, options.timeoutMs ? { timeoutMs: options.timeoutMs } : {})
+        : usersIntrospection(usersUrl, options),
+    usersIntrospection,
     rateLimiter: (name, limit, windowMs) =>
       new RateLimiter({ redis, name, limit, windowMs, prefix: keyPrefix, metrics }),
     recentWrites: (namespace, windowMs) =>

@@ -1,5 +1,4 @@
 import { createService, type Listening, requireRole, type Service, type ServiceHost } from '@souk/kit';
-import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { connectEvents } from '@souk/kit/events/service-events';
 import { connectPlatform } from '@souk/kit/platform-clients';
 import type { Transporter } from 'nodemailer';
@@ -60,7 +59,7 @@ export async function createNotifications(options: NotificationsOptions): Promis
     waitForRedisMs: 5_000,
   });
   const { db } = platform;
-  const verifier = usersTokenVerifier(config.USERS_URL);
+  const verifier = platform.usersTokens(config.USERS_URL);
   const { denyList, redis } = platform;
   const auth = [platform.authenticate(verifier)];
 

@@ -1,5 +1,4 @@
 import { createService, type Listening, type Service, type ServiceHost } from '@souk/kit';
-import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { connectEvents } from '@souk/kit/events/service-events';
 import { connectPlatform } from '@souk/kit/platform-clients';
 import type { OrdersConfig } from './config.ts';
@@ -46,7 +45,7 @@ export async function createOrders(options: OrdersOptions): Promise<OrdersApp> {
     database: ordersDatabase,
   });
   const { db } = platform;
-  const auth = platform.authenticate(usersTokenVerifier(config.USERS_URL));
+  const auth = platform.authenticate(platform.usersTokens(config.USERS_URL));
   const recentWrites = platform.recentWrites('orders:', config.READ_YOUR_WRITES_MS);
 
   const events = connectEvents(service, config);

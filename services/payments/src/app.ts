@@ -1,5 +1,4 @@
 import { createService, type Listening, requireRole, type Service, type ServiceHost } from '@souk/kit';
-import { usersTokenVerifier } from '@souk/kit/auth/platform-tokens';
 import { connectEvents } from '@souk/kit/events/service-events';
 import { connectPlatform } from '@souk/kit/platform-clients';
 import type { PaymentsConfig } from './config.ts';
@@ -44,7 +43,7 @@ export async function createPayments(options: PaymentsOptions): Promise<Payments
     database: paymentsDatabase,
   });
   const { db } = platform;
-  const adminOnly = [platform.authenticate(usersTokenVerifier(config.USERS_URL)), requireRole('admin')];
+  const adminOnly = [platform.authenticate(platform.usersTokens(config.USERS_URL)), requireRole('admin')];
 
   const events = connectEvents(service, config);
   const { kafka, resolveTopic } = events;
