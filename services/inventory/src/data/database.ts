@@ -7,7 +7,7 @@ export type InventoryDb = Database<PrismaClient>;
 export type Tx = Prisma.TransactionClient;
 export type { Prisma, PrismaClient };
 
-/** The kit's event tables (outbox, inbox) and inventory' own migrations, opened as `inventory-primary`/`-replica`. */
+/** The kit's event tables (outbox, inbox) and inventory's own migrations, opened as `inventory-primary`/`-replica`. */
 export const inventoryDatabase = serviceDatabase(PrismaClient, {
   name: 'inventory',
   migrationsDir: fileURLToPath(new URL('../../prisma/migrations', import.meta.url)),

@@ -36,7 +36,7 @@ export interface ServiceDatabase<C> {
 
 export function serviceDatabase<C extends PrismaClientLike>(
   Client: PrismaClientClass<C>,
-  options: { name: string; migrationsDir: string; poolSize?: number },
+  options: { name: string; migrationsDir: string },
 ): ServiceDatabase<C> {
   const { name, migrationsDir } = options;
   const migrateBoth = async (databaseUrl: string, log?: (message: string) => void) => {
@@ -50,7 +50,6 @@ export function serviceDatabase<C extends PrismaClientLike>(
     migrate: migrateBoth,
     open({ replicaUrl, ...rest }) {
       return openDatabase(Client, {
-        poolSize: options.poolSize ?? 10,
         ...rest,
         ...(replicaUrl ? { replicaUrls: [replicaUrl] } : {}),
         applicationName: name,
