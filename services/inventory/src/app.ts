@@ -52,10 +52,12 @@ export async function createInventory(options: InventoryOptions): Promise<Invent
   });
   const { db } = platform;
   const cache = platform.cache('inventory:');
-  const catalog = new ItemCatalog(db, cache, {
-    itemMs: config.ITEM_CACHE_TTL_MS,
-    listMs: config.LIST_CACHE_TTL_MS,
-  });
+  const catalog = new ItemCatalog(
+    db,
+    cache,
+    { itemMs: config.ITEM_CACHE_TTL_MS, listMs: config.LIST_CACHE_TTL_MS },
+    platform.recentWrites('inventory:', config.READ_YOUR_WRITES_MS),
+  );
 
   const events = connectEvents(service, config);
   const { kafka, resolveTopic } = events;

@@ -20,6 +20,8 @@ export const inventoryConfig = baseConfig.extend({
   SWEEP_INTERVAL_MS: ms.default(1_000),
   ITEM_CACHE_TTL_MS: ms.default(60_000),
   LIST_CACHE_TTL_MS: ms.default(30_000),
+  /** After a write, reads of the item (and its owner's lists) that miss the cache go to the primary this long. */
+  READ_YOUR_WRITES_MS: ms.default(5_000),
 });
 
 export type InventoryConfig = z.output<typeof inventoryConfig>;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Cache } from '@souk/kit';
+import type { RecentWrites } from '@souk/kit/db/recent-writes';
 import { appendToOutbox, ItemCreated, ItemDeleted, ItemUpdated, uuidv7 } from '@souk/kit/events/index';
 import type { InventoryDb } from '../data/database.ts';
 import {
@@ -86,6 +87,8 @@ export class ItemCatalog {
     private readonly db: InventoryDb,
     private readonly cache: Cache,
     private readonly ttl: { itemMs: number; listMs: number },
+    /** Items and owners written lately: their reads go to the primary (see #reader). */
+    private readonly written: Pick<RecentWrites, 'mark' | 'recent'>,
   ) {}
 
   /** Undefined when there is no such item (null in the cache is the tombstone of a deletion). */
@@ -93,7 +96,7 @@ export class ItemCatalog {
     const view = await this.cache.get<ItemView | null | undefined>(
       itemKey(id),
       async () => {
-        const item = await findItem(this.db.client, id);
+        const item = await findItem(await this.#reader(`item:${id}`), id);
         return item ? toView(item) : undefined;
       },
       { ttlMs: this.ttl.itemMs },
@@ -110,7 +113,8 @@ export class ItemCatalog {
     return this.cache.get(
       `items:${key}`,
       async () => {
-        const items = await listItems(this.db.client, filter, sort, limit + 1, after);
+        const reader = filter.ownerId ? await this.#reader(`owner:${filter.ownerId}`) : this.db.client;
+        const items = await listItems(reader, filter, sort, limit + 1, after);
         const page = items.slice(0, limit);
         const last = page.at(-1);
         return {
@@ -132,6 +136,7 @@ export class ItemCatalog {
     });
     const view = toView(item);
     await this.#refresh(view);
+    await this.#wrote(id, actor.sub);
     return view;
   }
 
@@ -153,18 +158,21 @@ export class ItemCatalog {
     });
     const view = toView(item);
     await this.#refresh(view);
+    await this.#wrote(id, item.ownerId);
     return view;
   }
 
   async delete(actor: Actor, id: string, expected: Precondition): Promise<void> {
-    await this.db.primary.$transaction(async (tx) => {
+    const owner = await this.db.primary.$transaction(async (tx) => {
       const before = await lockItem(tx, id);
       if (!before) throw new ItemNotFound(id);
       if (!mayWrite(actor, before)) throw new NotOwner(id);
       if (expected !== '*' && !expected.includes(before.version)) throw new VersionMismatch(before.version);
       await deleteItem(tx, id);
       await appendToOutbox(tx, ItemDeleted.create(id, { itemId: id }));
+      return before.ownerId;
     });
+    await this.#wrote(id, owner);
     // A tombstone rather than a plain drop: the next read would go to the replica, which may not
     // have seen the delete yet, and cache the item again. The ItemDeleted event drops it later.
     await Promise.all([
@@ -179,6 +187,23 @@ export class ItemCatalog {
       itemIds.length > 0 ? this.cache.invalidate(...itemIds.map(itemKey)) : undefined,
       this.cache.invalidateTag(LIST_TAG),
     ]);
+  }
+
+  /**
+   * Where a read that missed the cache goes: the primary when the item (or owner's list) was written
+   * lately, or when that cannot be told (Redis failing), so a writer reads its own write even while
+   * the cache that normally carries it is down; the replica otherwise.
+   */
+  async #reader(mark: string): Promise<InventoryDb['primary'] | InventoryDb['client']> {
+    const recent = await this.written.recent(mark).catch(() => true);
+    return recent ? this.db.primary : this.db.client;
+  }
+
+  async #wrote(itemId: string, ownerId: string): Promise<void> {
+    // Best effort, like #refresh: a failed mark leaves reads to `recent`, which fails towards the primary.
+    await Promise.all([this.written.mark(`item:${itemId}`), this.written.mark(`owner:${ownerId}`)]).catch(
+      () => {},
+    );
   }
 
   async #refresh(view: ItemView): Promise<void> {
