@@ -16,20 +16,8 @@ import { decodeCursor, encodeCursor } from './cursor.ts';
 import { ItemNotFound, NotOwner, VersionMismatch } from './errors.ts';
 import type { Item, ItemFields, ItemFilter, Sort } from './item.ts';
 
-/** An item as the API shows it (and the cache keeps it). */
-export interface ItemView {
-  id: string;
-  ownerId: string;
-  title: string;
-  description: string;
-  priceCents: number;
-  currency: string;
-  quantity: number;
-  availability: 'available' | 'unavailable';
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** An item as the API shows it (and the cache keeps it): its times as ISO strings. */
+export type ItemView = Omit<Item, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
 
 export interface Page {
   items: ItemView[];
