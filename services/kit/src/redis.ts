@@ -63,6 +63,14 @@ export function createRedisCluster(nodes: RedisNodes, options: RedisClusterOptio
   });
   // Errors surface on the commands that hit them; an unhandled 'error' event would crash the process.
   cluster.on('error', () => {});
+  // ioredis re-arms its slots-refresh timer when a refresh that began before quit()/disconnect()
+  // ends after it; the closed client then refreshes every slotsRefreshInterval for ever and keeps
+  // the process alive. A closed client starts no refresh, so that chain ends.
+  const internals = cluster as unknown as { refreshSlotsCache(callback?: (error?: Error) => void): void };
+  const refresh = internals.refreshSlotsCache.bind(cluster);
+  internals.refreshSlotsCache = (callback) => {
+    if (cluster.status !== 'end') refresh(callback);
+  };
   return cluster;
 }
 
