@@ -82,9 +82,15 @@ test.before(async () => {
       ],
     });
     const p = prometheus;
+    // A rate needs a sample from before the traffic: every target scraped successfully, and the saga
+    // series (zeroed at start) recorded, before any order is placed.
     await waitFor(
-      'every target scraped once',
-      async () => (await targets(p.url)).every((t) => t.health !== 'unknown'),
+      'every target scraped successfully once',
+      async () => {
+        if (!(await targets(p.url)).every((t) => t.health === 'up')) return false;
+        const buckets = await query(p.url, 'count(souk_saga_duration_seconds_bucket)');
+        return buckets.ok && buckets.samples.length === 1;
+      },
       15_000,
       100,
     );
