@@ -181,11 +181,3 @@ export async function rules(url: string): Promise<RuleHealth[]> {
     })),
   );
 }
-
-/** Metric families some target exposes (HELP/TYPE lines), whether or not they have samples yet. */
-export async function knownMetrics(url: string): Promise<Set<string>> {
-  const body = (await (await fetch(`${url}/api/v1/metadata`)).json()) as {
-    data: Record<string, unknown>;
-  };
-  return new Set(Object.keys(body.data));
-}
