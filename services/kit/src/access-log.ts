@@ -18,7 +18,7 @@ export function accessLog(logger: Logger, quiet: string[] = []): LogRequest {
       path: ctx.path,
       route,
       status,
-      duration_ms: ms,
+      duration_ms: Math.round(ms * 1000) / 1000,
     };
     if (status >= 500) logger.warn(line, 'request');
     else if (status === CLIENT_CLOSED_REQUEST) logger.info(line, 'client closed request');

@@ -1,4 +1,4 @@
-import { trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { type DestinationStream, type Level, pino } from 'pino';
 
 export type Logger = pino.Logger;
@@ -10,6 +10,9 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/** What a line outside any trace gets: no ids (rather than the all-zero ids of an invalid span). */
+const NO_TRACE: object = Object.freeze({});
+
 /** JSON lines; every line written inside a span carries its trace_id and span_id. */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
@@ -19,11 +22,11 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }) },
       mixin() {
-        const span = trace.getActiveSpan();
-        if (!span) return {};
-        const { traceId, spanId } = span.spanContext();
-        return { trace_id: traceId, span_id: spanId };
+        const span = trace.getActiveSpan()?.spanContext();
+        if (!span || !isSpanContextValid(span)) return NO_TRACE;
+        return { trace_id: span.traceId, span_id: span.spanId };
       },
+      mixinMergeStrategy: (line, ids) => (ids === NO_TRACE ? line : Object.assign(ids, line)),
     },
     options.destination ?? logDestination(1),
   );

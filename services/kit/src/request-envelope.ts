@@ -26,7 +26,12 @@ export interface EnvelopeOptions {
  * error of the service.
  */
 export function requestEnvelope({ logger, observe, log }: EnvelopeOptions): Middleware {
-  async function serve(ctx: KitContext, next: () => Promise<unknown>, span: Span, started: number) {
+  async function serve(
+    ctx: KitContext,
+    next: () => Promise<unknown>,
+    span: Span | undefined,
+    started: number,
+  ) {
     try {
       await next();
     } catch (error) {
@@ -37,7 +42,7 @@ export function requestEnvelope({ logger, observe, log }: EnvelopeOptions): Midd
       const status = clientLeft(ctx) ? CLIENT_CLOSED_REQUEST : ctx.status;
       observe(ctx.method, route ?? UNMATCHED_ROUTE, status, ms / 1000);
       log(ctx, route, ms, status);
-      endServerSpan(span, ctx, route ?? UNMATCHED_ROUTE, status);
+      if (span) endServerSpan(span, ctx, route ?? UNMATCHED_ROUTE, status);
     }
   }
 
@@ -47,7 +52,9 @@ export function requestEnvelope({ logger, observe, log }: EnvelopeOptions): Midd
     ctx.state = new RequestState(logger, id);
     ctx.res.setHeader(REQUEST_ID_HEADER, id);
     setSecurityHeaders(ctx.res);
-    const { span, parent } = startServerSpan(ctx);
+    const traced = startServerSpan(ctx);
+    if (!traced) return serve(ctx, next, undefined, started);
+    const { span, parent } = traced;
     return context.with(trace.setSpan(parent, span), serve, undefined, ctx, next, span, started);
   };
 }

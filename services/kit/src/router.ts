@@ -11,6 +11,7 @@ import {
 } from './problem.ts';
 import { RequestState } from './request-state.ts';
 import type { Route } from './route.ts';
+import { isThenable } from './thenable.ts';
 import { timeout } from './timeout.ts';
 import { fieldErrors } from './validation.ts';
 
@@ -145,6 +146,3 @@ function abandoned(ctx: KitContext): boolean {
   const state = ctx.state;
   return state instanceof RequestState ? state.abandoned : state.signal?.aborted === true;
 }
-
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';

@@ -1,15 +1,18 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { type Context, context, propagation, type Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { KitContext } from './context.ts';
-import { tracer } from './tracing.ts';
+import { tracer, tracingRecords } from './tracing.ts';
 
 /**
  * The server span of a request, child of the caller's `traceparent` when there is one. The
  * caller runs the rest of the request inside it. Attributes are only computed for a span that
- * records (a service without an exporter still propagates the caller's trace id).
+ * records (a service without an exporter still propagates the caller's trace id). Without an
+ * exporter and without a caller's trace context there is nothing to carry, and no span.
  */
-export function startServerSpan(ctx: KitContext): { span: Span; parent: Context } {
-  const parent = callerContext(ctx.req.headers);
+export function startServerSpan(ctx: KitContext): { span: Span; parent: Context } | undefined {
+  const caller = callerContext(ctx.req.headers);
+  if (!caller && !tracingRecords()) return undefined;
+  const parent = caller ?? context.active();
   const span = tracer().startSpan(ctx.method, { kind: SpanKind.SERVER }, parent);
   if (span.isRecording()) {
     span.setAttributes({
@@ -34,10 +37,9 @@ export function endServerSpan(span: Span, ctx: KitContext, route: string, status
 }
 
 /** Node lowercases incoming header names, which is what the propagators look up. */
-function callerContext(headers: IncomingHttpHeaders): Context {
-  const active = context.active();
+function callerContext(headers: IncomingHttpHeaders): Context | undefined {
   for (const field of propagation.fields()) {
-    if (headers[field] !== undefined) return propagation.extract(active, headers);
+    if (headers[field] !== undefined) return propagation.extract(context.active(), headers);
   }
-  return active;
+  return undefined;
 }

@@ -4,6 +4,7 @@ import { ClientClosedRequestError } from './client-closed.ts';
 import type { KitContext, Middleware } from './context.ts';
 import { Problem } from './problem.ts';
 import { RequestState, type SignalSource } from './request-state.ts';
+import { isThenable } from './thenable.ts';
 
 /**
  * Runs `inner` under a deadline of `ms`: past it the request is answered 503 and
@@ -18,13 +19,10 @@ export function timeout(ms: number, inner: Middleware): Middleware {
     const watch = new Watch(ctx, deadlines);
     if (ctx.state instanceof RequestState) ctx.state.signalSource = watch;
     else ctx.state.signal = watch.signal;
-    let work: Promise<unknown>;
-    try {
-      work = Promise.resolve(inner(ctx, next));
-    } catch (error) {
-      work = Promise.reject(error);
-    }
-    return watch.race(work);
+    const work = inner(ctx, next);
+    // An answer given synchronously beat every deadline: nothing to watch.
+    if (!isThenable(work)) return work;
+    return watch.race(Promise.resolve(work));
   };
 }
 

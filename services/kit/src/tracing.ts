@@ -73,6 +73,11 @@ export function installTracing(options: TracingOptions): Tracing {
   return installed;
 }
 
+/** Whether this process records spans (an exporter is installed); otherwise spans only carry a caller's context. */
+export function tracingRecords(): boolean {
+  return installed?.recording === true;
+}
+
 /** The tracer every part of the kit uses. */
 export function tracer() {
   return trace.getTracer('@souk/kit');
