@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { fixedRate } from '../src/bench/load.ts';
 import { checkTarget, measure } from '../src/bench/measurement.ts';
 import { percentile, summarize } from '../src/bench/stats.ts';
 import { suiteChart } from '../src/bench/svg-chart.ts';
@@ -53,6 +54,18 @@ test('the chart marks a missed target and escapes names', () => {
   assert.match(svg, /a&lt;b/);
   assert.match(svg, /#e03131/);
   assert.match(svg, /×2/);
+});
+
+test('fixed-rate latencies are never negative, even when operations start ahead of a sub-millisecond schedule', async () => {
+  // 2000/s: every wait is under a millisecond, below what a timer can sleep.
+  const r = await fixedRate(() => new Promise<void>((resolve) => setImmediate(resolve)), {
+    rps: 2000,
+    seconds: 0.5,
+  });
+  assert.is(r.errors, 0);
+  assert.is(r.count, 1000);
+  assert.ok(r.p50 >= 0 && r.p99 >= 0, `p50 ${r.p50} ms, p99 ${r.p99} ms`);
+  assert.ok(Math.min(r.p50, r.p90, r.p99, r.max) >= 0);
 });
 
 test.run();
