@@ -2,13 +2,15 @@ import {
   type Attributes,
   type Context,
   context,
+  INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
   propagation,
   type Span,
   SpanKind,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { tracer } from './tracing.ts';
+import { tracer, tracingRecords } from './tracing.ts';
 
 export interface SpanOptions {
   kind?: SpanKind;
@@ -27,6 +29,8 @@ export async function withSpan<T>(
   fn: (span: Span) => Promise<T> | T,
 ): Promise<T> {
   const parent = options.parent ?? context.active();
+  // A span that records nothing carries its parent's trace unchanged: running in the parent is the same.
+  if (!tracingRecords()) return inContext(parent, () => fn(trace.getSpan(parent) ?? NO_SPAN));
   const span = tracer().startSpan(
     name,
     {
@@ -43,6 +47,25 @@ export async function withSpan<T>(
   } finally {
     span.end();
   }
+}
+
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Runs `fn` in `ctx`, entering it only when it differs from the active context in what it carries:
+ * the first entry starts the context manager, which from then on costs something on every promise
+ * of the process, so a service that nobody traces never enters one.
+ */
+export function inContext<T>(ctx: Context, fn: () => T): T {
+  const active = context.active();
+  if (ctx === active || (isBare(ctx) && isBare(active))) return fn();
+  return context.with(ctx, fn);
+}
+
+/** A context that carries no trace and no baggage, so nothing to propagate. */
+function isBare(ctx: Context): boolean {
+  const span = trace.getSpanContext(ctx);
+  return (span === undefined || !isSpanContextValid(span)) && propagation.getBaggage(ctx) === undefined;
 }
 
 export function markFailed(span: Span, error: unknown): void {

@@ -4,6 +4,7 @@ import { ClientClosedRequestError } from './client-closed.ts';
 import type { KitContext, Middleware } from './context.ts';
 import { Problem } from './problem.ts';
 import { RequestState, type SignalSource } from './request-state.ts';
+import { inContext } from './spans.ts';
 import { isThenable } from './thenable.ts';
 
 /**
@@ -96,7 +97,7 @@ class Watch implements SignalSource {
     if (this.#settled) return;
     this.#settle();
     this.#reason = reason;
-    context.with(this.#context, () => {
+    inContext(this.#context, () => {
       this.#controller?.abort(reason);
       this.#reject?.(reason);
     });
@@ -142,7 +143,7 @@ class Deadlines {
 
   #arm(delay: number): void {
     // Outside any request's context, which the timer would otherwise keep alive.
-    context.with(ROOT_CONTEXT, () => {
+    inContext(ROOT_CONTEXT, () => {
       this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(delay)));
       this.#timer.unref();
     });

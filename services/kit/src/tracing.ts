@@ -1,4 +1,4 @@
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, ProxyTracerProvider, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -73,9 +73,16 @@ export function installTracing(options: TracingOptions): Tracing {
   return installed;
 }
 
-/** Whether this process records spans (an exporter is installed); otherwise spans only carry a caller's context. */
+/** What the global provider hands out while no tracer provider is registered. */
+const NO_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether spans can record: a tracer provider is registered, the kit's or one the process set up
+ * itself. Otherwise spans only carry a caller's context.
+ */
 export function tracingRecords(): boolean {
-  return installed?.recording === true;
+  const provider = trace.getTracerProvider();
+  return (provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider) !== NO_PROVIDER;
 }
 
 /** The tracer every part of the kit uses. */

@@ -1,6 +1,8 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { defineRoute } from '../src/route.ts';
+import { dbSpan, injectContext, kafkaConsumeSpan, withSpan } from '../src/spans.ts';
 import { startKit, startUpstream } from './helpers.ts';
 
 // No exporter in this process: the service records no spans, yet must carry a caller's trace on.
@@ -62,6 +64,24 @@ off("a caller's trace passes through to the logs and the upstream", async () => 
   for (const line of lines) assert.is(line['trace_id'], TRACE_ID, `trace id on "${line.msg}"`);
   const [, trace] = (seenByUpstream.at(-1) ?? '').split('-');
   assert.is(trace, TRACE_ID, 'the upstream continues the caller trace');
+});
+
+off('spans outside any trace run where they are, entering no context', async () => {
+  assert.is(await withSpan('work', {}, () => context.active()), ROOT_CONTEXT);
+  assert.is(await dbSpan('SELECT', { table: 'items' }, () => context.active()), ROOT_CONTEXT);
+  const headers = await kafkaConsumeSpan('orders.events', { headers: {} }, () => injectContext({}));
+  assert.equal(headers, {}, 'nothing to propagate');
+});
+
+off('a consumed message carries its producer trace on', async () => {
+  const traceparent = `00-${TRACE_ID}-${PARENT_ID}-01`;
+  const onward = await kafkaConsumeSpan(
+    'orders.events',
+    { headers: { traceparent: Buffer.from(traceparent) } },
+    () => withSpan('handle', {}, () => injectContext<Record<string, string>>({})),
+  );
+  assert.is(onward['traceparent']?.split('-')[1], TRACE_ID);
+  assert.is(context.active(), ROOT_CONTEXT, 'and leaves no context behind');
 });
 
 off.run();
