@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { defineBench, fixedRate, httpGet, httpThroughput } from '@souk/harness/bench';
+import { cpuSecondsOfTrees } from '@souk/harness/bench/cpu';
 import { useSuite } from '@souk/harness/suite';
 import pg from 'pg';
 
@@ -13,13 +13,6 @@ interface Running {
   /** CPU seconds the server process has used so far (user + system). */
   cpuSeconds(): number;
   stop(): Promise<void>;
-}
-
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of stat(5); here counted from field 3. Clock ticks of 1/100 s.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function start(mode: 'bare' | 'kit' | 'cached', env: Record<string, string> = {}): Promise<Running> {
@@ -34,7 +27,7 @@ async function start(mode: 'bare' | 'kit' | 'cached', env: Record<string, string
   });
   return {
     url,
-    cpuSeconds: () => cpuSecondsOf(child.pid!),
+    cpuSeconds: () => cpuSecondsOfTrees({ server: [child.pid!] }).server,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
