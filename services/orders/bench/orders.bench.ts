@@ -1,9 +1,11 @@
+import { availableParallelism } from 'node:os';
 import { defineBench, percentile } from '@souk/harness/bench';
 import { pgCommitCeiling } from '@souk/harness/bench/baselines';
+import { cpuSecondsOfTrees, machineCpuSeconds } from '@souk/harness/bench/cpu';
 import { pgUrl } from '@souk/harness/infra/postgres-node';
 import { OutcomeListener } from '../../notifications/test/outcome-listener.ts';
 import { TEST_CARDS } from '../../payments/src/domain/test-cards.ts';
-import { ProcessPlatform } from '../test/chaos/process-platform.ts';
+import { ProcessPlatform, SERVICES } from '../test/chaos/process-platform.ts';
 import { call } from '../test/platform.ts';
 
 /**
@@ -17,6 +19,10 @@ import { call } from '../test/platform.ts';
  * records included; read-only ones write nothing and cost no fsync) divided by the orders. The
  * baseline is the Postgres commit ceiling measured on the same server in the same run, divided by
  * that count. Buyers log in once, before the run: an argon2 login per order would measure users.
+ *
+ * Where the CPU goes is measured too (the services' processes, and Postgres' with its backends),
+ * and from Postgres' share alone the most orders/s this machine could reach if nothing else cost
+ * anything: the highest ratio any code could get here.
  */
 const BUYERS = 8;
 const ITEMS = 32;
@@ -83,14 +89,25 @@ export default defineBench('orders', async (ctx) => {
     const ceiling = await pgCommitCeiling(serverUrl);
     ctx.log(`postgres commit ceiling: ${Math.round(ceiling)} commits/s`);
 
+    // Where the CPU goes: the services' processes, and Postgres' (both servers, backends included).
+    const cpuGroups = () =>
+      cpuSecondsOfTrees({
+        services: SERVICES.map((name) => platform.service(name).pid!),
+        postgres: [platform.pgPair.primary, platform.pgPair.replica].map((node) => node.postmaster!.pid),
+      });
     const xidBefore = await nextXid(platform);
+    const cpuBefore = cpuGroups();
+    const machineBefore = machineCpuSeconds();
     const started = performance.now();
     const orders = await closedLoop(COUNT, IN_FLIGHT);
+    const cpuAfter = cpuGroups();
+    const machineAfter = machineCpuSeconds();
     const seconds = (Math.max(...orders.map((o) => o.notifiedAt)) - started) / 1000;
     // The last effects of an order (inventory committing its stock) may land just after its notification.
     await new Promise((r) => setTimeout(r, 1_000));
     const commitsPerOrder = ((await nextXid(platform)) - xidBefore) / COUNT;
     const perSecond = COUNT / seconds;
+    const baseline = Number((ceiling / commitsPerOrder).toFixed(1));
     const latencies = orders.map((o) => o.notifiedAt - o.sentAt);
     ctx.log(`${COUNT} orders in ${seconds.toFixed(1)} s; ${commitsPerOrder.toFixed(2)} commits per order`);
     ctx.log(
@@ -120,9 +137,32 @@ export default defineBench('orders', async (ctx) => {
       name: `orders confirmed end to end per second (${IN_FLIGHT} in flight, services in processes), vs Postgres commit ceiling / commits per order`,
       value: Number(perSecond.toFixed(1)),
       unit: 'orders/s',
-      baseline: Number((ceiling / commitsPerOrder).toFixed(1)),
+      baseline,
       baselineName: `pgCommitCeiling (${Math.round(ceiling)} commits/s, same run) / ${commitsPerOrder.toFixed(2)} commits per order (counted)`,
       target: 'ratio >= 0.3',
+    });
+    const busy = (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total);
+    const msPerOrder = (group: 'services' | 'postgres') =>
+      ((cpuAfter[group] - cpuBefore[group]) / COUNT) * 1000;
+    const cores = availableParallelism();
+    ctx.log(
+      `CPU per order: services ${msPerOrder('services').toFixed(1)} ms, Postgres ${msPerOrder('postgres').toFixed(1)} ms; ` +
+        `machine ${(busy * 100).toFixed(0)}% busy on ${cores} cores`,
+    );
+    ctx.record({ name: 'CPU per order: the five services', value: msPerOrder('services'), unit: 'ms' });
+    ctx.record({
+      name: 'CPU per order: Postgres (primary and replica)',
+      value: msPerOrder('postgres'),
+      unit: 'ms',
+    });
+    ctx.record({ name: 'machine CPU busy during the run', value: busy * 100, unit: '%' });
+    // How far any code could go here: with nothing else costing CPU, Postgres alone would use all cores at this rate.
+    ctx.record({
+      name: `orders/s if Postgres had all ${cores} cores and nothing else cost CPU (cores ÷ Postgres CPU per order), vs the same baseline`,
+      value: Number(((cores * 1000) / msPerOrder('postgres')).toFixed(1)),
+      unit: 'orders/s',
+      baseline,
+      baselineName: 'pgCommitCeiling / commits per order, as above',
     });
     ctx.record({
       name: 'commits per order (all services, counted)',
