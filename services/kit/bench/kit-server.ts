@@ -1,6 +1,7 @@
 /**
  * The servers of the kit benchmark, each in a process of its own so the load generator never shares
- * their event loop: `bare` (Koa + router hello), `kit` (the same hello on createService), `cached`
+ * their event loop: `bare` (Koa + router hello), `logged` (the same with the kit's request id,
+ * security headers and access line, nothing else), `kit` (the same hello on createService), `cached`
  * (createService, GET /items/:id read through the Redis Cluster cache from Postgres).
  * Prints `{"url": ...}` once listening; stops on SIGTERM.
  */
@@ -10,19 +11,39 @@ import { Router } from '@koa/router';
 import Koa from 'koa';
 import pg from 'pg';
 import { z } from 'zod';
+import { accessLog } from '../src/access-log.ts';
 import { Cache } from '../src/cache/cache.ts';
 import { baseConfig, loadConfig } from '../src/config.ts';
-import { logDestination } from '../src/logger.ts';
+import type { KitContext } from '../src/context.ts';
+import { createLogger, logDestination } from '../src/logger.ts';
 import { closeRedisCluster, createRedisCluster, redisReady } from '../src/redis.ts';
+import { REQUEST_ID_HEADER, requestIdOf } from '../src/request-id.ts';
 import { defineRoute, type Route } from '../src/route.ts';
+import { setSecurityHeaders } from '../src/security-headers.ts';
 import { createService } from '../src/service.ts';
 
 const mode = process.argv[2];
 const Hello = z.object({ hello: z.string() });
 
-async function bare(): Promise<{ url: string; stop: () => Promise<void> }> {
+/**
+ * Bare Koa, or with `logged` only what the kit must add to every answer whatever else it does: the
+ * request id, the security headers and the access line (the kit's own, through the same sink).
+ */
+async function bare(logged = false): Promise<{ url: string; stop: () => Promise<void> }> {
   const app = new Koa();
   const router = new Router();
+  if (logged) {
+    const log = accessLog(createLogger({ service: 'kit-bench', destination: logDestination('/dev/null') }));
+    app.use(async (ctx, next) => {
+      const started = performance.now();
+      const id = requestIdOf(ctx.req.headers['x-request-id']);
+      ctx.state = { requestId: id };
+      ctx.res.setHeader(REQUEST_ID_HEADER, id);
+      setSecurityHeaders(ctx.res);
+      await next();
+      log(ctx as unknown as KitContext, '/hello', performance.now() - started);
+    });
+  }
   router.get('/hello', (ctx) => {
     ctx.body = { hello: 'world' };
   });
@@ -94,7 +115,10 @@ const cached = async () => {
   };
 };
 
-const server = mode === 'bare' ? await bare() : await kit(mode === 'cached' ? cached : hello);
+const server =
+  mode === 'bare' || mode === 'logged'
+    ? await bare(mode === 'logged')
+    : await kit(mode === 'cached' ? cached : hello);
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
 process.on('SIGTERM', () => {
   server.stop().then(
