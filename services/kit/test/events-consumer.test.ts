@@ -19,6 +19,7 @@ import {
   itemId,
   openEventsDb,
   orderViolations,
+  recordEffect,
   type Tx,
   writeChange,
 } from './events-support.ts';
@@ -286,13 +287,7 @@ test('events fetched behind a slow handler are committed only once handled, and 
           entered();
           await gate;
         }
-        await tx.$executeRawUnsafe(
-          'INSERT INTO effects (consumer, event_id, item_id, seq) VALUES ($1, $2::uuid, $3, $4)',
-          groupId,
-          event.id,
-          event.aggregateId,
-          event.data.changes.quantity ?? -1,
-        );
+        await recordEffect(tx, groupId, event);
       }),
     ],
   });

@@ -16,6 +16,7 @@ import {
   effects,
   openEventsDb,
   orderViolations,
+  recordEffect,
   type Tx,
   writeChange,
 } from './events-support.ts';
@@ -183,13 +184,7 @@ test('a handler whose connection the server terminates (57P01) is tried until it
           terminated++;
           await tx.$executeRawUnsafe('SELECT pg_terminate_backend(pg_backend_pid())');
         }
-        await tx.$executeRawUnsafe(
-          'INSERT INTO effects (consumer, event_id, item_id, seq) VALUES ($1, $2::uuid, $3, $4)',
-          groupId,
-          event.id,
-          event.aggregateId,
-          event.data.changes.quantity ?? -1,
-        );
+        await recordEffect(tx, groupId, event);
       }),
     ],
   });

@@ -63,18 +63,27 @@ export function effectConsumer(
         const seq = event.data.changes.quantity ?? -1;
         if (hooks.fail?.(seq, delivery.attempt, event.aggregateId))
           throw new Error(`handler refused seq ${seq}`);
-        await tx.$executeRawUnsafe(
-          'INSERT INTO effects (consumer, event_id, item_id, seq) VALUES ($1, $2::uuid, $3, $4)',
-          options.groupId,
-          event.id,
-          event.aggregateId,
-          seq,
-        );
+        await recordEffect(tx, options.groupId, event);
       }),
     ],
     backoff: { initialMs: 20, maxMs: 200 },
     ...options,
   });
+}
+
+/** The effect of one ItemUpdated: a row in `effects`, its seq being the event's quantity. */
+export function recordEffect(
+  tx: Tx,
+  consumer: string,
+  event: { id: string; aggregateId: string; data: { changes: { quantity?: number | undefined } } },
+): Promise<number> {
+  return tx.$executeRawUnsafe(
+    'INSERT INTO effects (consumer, event_id, item_id, seq) VALUES ($1, $2::uuid, $3, $4)',
+    consumer,
+    event.id,
+    event.aggregateId,
+    event.data.changes.quantity ?? -1,
+  );
 }
 
 export interface EffectRow {
